@@ -1,0 +1,5 @@
+import sys
+
+from storewatch.cli.app import main
+
+sys.exit(main())

@@ -1,0 +1,55 @@
+"""The ``storewatch`` command: one composition root that wires sub-commands; no work at import time."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from storewatch.errors import StorewatchError
+
+app = typer.Typer(
+    name="storewatch",
+    help="Camera-agnostic AI video analytics for retail loss prevention.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    # Sub-command modules are imported here (not at module level of their packages) so that `storewatch --help`
+    # stays fast and a missing optional dependency breaks only its own command.
+    from storewatch.cli import bench_cmd, config_cmd, models_cmd, track_cmd
+
+    app.add_typer(models_cmd.app, name="models")
+    app.add_typer(config_cmd.app, name="config")
+    app.add_typer(bench_cmd.app, name="bench")
+    track_cmd.register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; prints ``StorewatchError`` as a message and returns status 2."""
+    _register()
+    try:
+        app(args=argv, standalone_mode=False)
+    except StorewatchError as exc:
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        return 2
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
+        typer.secho("aborted", err=True)
+        return 130
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

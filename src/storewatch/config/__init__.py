@@ -1,0 +1,1 @@
+"""storewatch.config."""

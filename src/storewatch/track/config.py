@@ -1,0 +1,32 @@
+"""Configuration of the multi-object tracker (ByteTrack family). Lifetimes are in seconds, not frames."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class TrackerConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    high_score: float = Field(
+        0.5, gt=0.0, lt=1.0, description="Detections at or above this score take part in the first association."
+    )
+    low_score: float = Field(
+        0.1, ge=0.0, lt=1.0, description="Detections between this and high_score only extend existing tracks."
+    )
+    new_track_score: float = Field(0.6, gt=0.0, le=1.0, description="Minimum score of a detection that starts a track.")
+    match_iou: float = Field(0.2, gt=0.0, lt=1.0, description="Minimum IoU for the first (high score) association.")
+    low_match_iou: float = Field(0.5, gt=0.0, lt=1.0, description="Minimum IoU for the second (low score) association.")
+    tentative_match_iou: float = Field(
+        0.3, gt=0.0, lt=1.0, description="Minimum IoU to confirm a tentative track with its second detection."
+    )
+    lost_ttl_s: float = Field(
+        3.0, gt=0.0, le=600.0, description="How long a lost track is kept so it can be re-found, in seconds."
+    )
+    min_hits: int = Field(2, ge=1, le=100, description="Hits a new track needs before it is reported.")
+
+    @model_validator(mode="after")
+    def _scores_ordered(self) -> TrackerConfig:
+        if not self.low_score < self.high_score:
+            raise ValueError(f"low_score ({self.low_score}) must be below high_score ({self.high_score})")
+        return self
