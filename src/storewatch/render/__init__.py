@@ -1,1 +1,1 @@
-"""storewatch.render."""
+"""Rendering analysis results onto frames."""

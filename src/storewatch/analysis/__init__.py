@@ -1,0 +1,1 @@
+"""Offline analysis of recorded video: detection and tracking over a file."""

@@ -1,0 +1,149 @@
+"""NanoDet-m: a small COCO detector that runs on a CPU, and its post-processing.
+
+The network predicts, for every cell of three feature maps (strides 8, 16 and 32), 80 class scores (already
+passed through a sigmoid) and, for each side of the box, a distribution over 11 distance bins ("generalised
+focal loss" box regression).  Decoding takes the best class per cell, keeps it above a score threshold, turns
+each side's distribution into its expected distance (softmax over bins, times the stride) from the cell centre,
+and suppresses overlapping boxes per class.
+
+The converted model takes any input size that is a multiple of 32, so frames are letterboxed (aspect ratio kept)
+rather than squashed into 416x416.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from storewatch.core.detections import Detections
+from storewatch.detect.config import DetectorConfig
+from storewatch.detect.letterbox import Letterbox
+from storewatch.detect.nms import nms
+from storewatch.inference.backend import InferenceBackend
+
+STRIDES = (8, 16, 32)
+BINS = 11
+NUM_CLASSES = 80
+MEAN_BGR = np.array([103.53, 116.28, 123.675], np.float32)
+STD_BGR = np.array([57.375, 57.12, 58.395], np.float32)
+PAD_BGR = (104, 116, 124)
+"""Padding colour: the normalisation mean, so padded pixels are zero at the network's input."""
+
+
+@dataclass(frozen=True, slots=True)
+class RawDetections:
+    """Decoded boxes in network-input pixels, before mapping back to the frame."""
+
+    xyxy: NDArray[np.float32]
+    scores: NDArray[np.float32]
+    class_ids: NDArray[np.int64]
+
+
+def _softmax_expectation(dist: NDArray[np.float32]) -> NDArray[np.float32]:
+    """(K, 44) side distributions -> (K, 4) expected distances in bins."""
+    d = dist.reshape(-1, 4, BINS).astype(np.float32)
+    d = np.exp(d - d.max(axis=2, keepdims=True))
+    d /= d.sum(axis=2, keepdims=True)
+    out: NDArray[np.float32] = d @ np.arange(BINS, dtype=np.float32)
+    return out
+
+
+def decode(
+    outputs: Sequence[NDArray[np.float32]],
+    input_width: int,
+    input_height: int,
+    *,
+    score_threshold: float,
+    nms_iou: float,
+    class_ids: Sequence[int] | None = None,
+) -> RawDetections:
+    """Decode NanoDet's six outputs (scores for strides 8/16/32, then box distributions for 8/16/32).
+
+    ``class_ids`` restricts the classes considered: the best *of those classes* is taken per cell.
+    """
+    if len(outputs) != 2 * len(STRIDES):
+        raise ValueError(f"expected {2 * len(STRIDES)} outputs, got {len(outputs)}")
+    cls = None if class_ids is None else np.asarray(sorted(set(class_ids)), np.int64)
+    boxes, scores, labels = [], [], []
+    for level, stride in enumerate(STRIDES):
+        gw, gh = math.ceil(input_width / stride), math.ceil(input_height / stride)
+        score_map = outputs[level].reshape(-1, NUM_CLASSES)
+        dist_map = outputs[len(STRIDES) + level].reshape(-1, 4 * BINS)
+        if score_map.shape[0] != gw * gh or dist_map.shape[0] != gw * gh:
+            raise ValueError(
+                f"stride {stride}: expected {gw * gh} cells for a {input_width}x{input_height} input, "
+                f"got {score_map.shape[0]} scores and {dist_map.shape[0]} boxes"
+            )
+        candidates = score_map if cls is None else score_map[:, cls]
+        best = candidates.argmax(axis=1)
+        best_score = candidates[np.arange(len(best)), best]
+        keep = np.flatnonzero(best_score > score_threshold)
+        if keep.size == 0:
+            continue
+        dist = _softmax_expectation(dist_map[keep]) * stride
+        cx = (keep % gw + 0.5) * stride
+        cy = (keep // gw + 0.5) * stride
+        boxes.append(np.stack([cx - dist[:, 0], cy - dist[:, 1], cx + dist[:, 2], cy + dist[:, 3]], 1))
+        scores.append(best_score[keep])
+        labels.append(best[keep] if cls is None else cls[best[keep]])
+    if not boxes:
+        return RawDetections(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64))
+    xyxy = np.concatenate(boxes).astype(np.float32)
+    sc = np.concatenate(scores).astype(np.float32)
+    lab = np.concatenate(labels).astype(np.int64)
+    kept = nms(xyxy, sc, lab, iou_threshold=nms_iou)
+    return RawDetections(xyxy[kept], sc[kept], lab[kept])
+
+
+def preprocess(image: NDArray[np.uint8]) -> NDArray[np.float32]:
+    """BGR H x W x 3 uint8 -> normalised 1 x 3 x H x W float32."""
+    x = image.astype(np.float32)
+    x -= MEAN_BGR
+    x /= STD_BGR
+    return np.ascontiguousarray(x.transpose(2, 0, 1)[None])
+
+
+class NanoDetDetector:
+    """Runs NanoDet on frames: ``detect(image) -> Detections`` in frame pixels.
+
+    ``letterbox=False`` squashes the frame into the full input size (as the model was exported), which is only
+    useful to compare with reference outputs.
+    """
+
+    def __init__(self, backend: InferenceBackend, config: DetectorConfig, *, letterbox: bool = True) -> None:
+        self.backend = backend
+        self.config = config
+        self._keep_aspect = letterbox
+        self._letterbox: Letterbox | None = None
+
+    def _fit(self, width: int, height: int) -> Letterbox:
+        lb = self._letterbox
+        if lb is None or (lb.frame_width, lb.frame_height) != (width, height):
+            lb = Letterbox.fit(
+                width,
+                height,
+                max_width=self.config.input_width_px,
+                max_height=self.config.input_height_px,
+                keep_aspect=self._keep_aspect,
+                pad_to_max=not self._keep_aspect,
+            )
+            self._letterbox = lb
+        return lb
+
+    def detect(self, image: NDArray[np.uint8]) -> Detections:
+        lb = self._fit(image.shape[1], image.shape[0])
+        tensor = preprocess(lb.apply(image, PAD_BGR))
+        outputs = self.backend.run(tensor)
+        raw = decode(
+            outputs,
+            lb.input_width,
+            lb.input_height,
+            score_threshold=self.config.score_threshold,
+            nms_iou=self.config.nms_iou,
+            class_ids=self.config.class_ids,
+        )
+        return Detections(lb.to_frame(raw.xyxy), raw.scores, raw.class_ids)

@@ -1,0 +1,1 @@
+"""Reading and writing track and detection files."""
