@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,7 +24,9 @@ from storewatch.core.detections import Detections
 from storewatch.detect.config import DetectorConfig
 from storewatch.detect.letterbox import Letterbox
 from storewatch.detect.nms import nms
-from storewatch.inference.backend import InferenceBackend
+
+if TYPE_CHECKING:
+    from storewatch.inference.backend import InferenceBackend
 
 STRIDES = (8, 16, 32)
 BINS = 11
