@@ -33,8 +33,9 @@ def pets_gt() -> Path:
     return need_shared(PETS_GT)
 
 
-def write_video(path: Path, frames: int = 20, size: tuple[int, int] = (160, 120), fps: int = 10,
-                codec: str = "mpeg4") -> list[int]:
+def write_video(
+    path: Path, frames: int = 20, size: tuple[int, int] = (160, 120), fps: int = 10, codec: str = "mpeg4"
+) -> list[int]:
     """Write a small moving-square video; returns each packet's byte offset so tests can damage one."""
     import av
 

@@ -33,7 +33,14 @@ def detector():
 
 def test_accuracy_holds_against_baseline(detector, pets_video, pets_gt):
     result = run_tracking_benchmark(
-        pets_video, pets_gt, detector, DetectorConfig(), TrackerConfig(), first_seq=0, last_seq=399, progress=False
+        pets_video,
+        pets_gt,
+        detector,
+        DetectorConfig(),
+        TrackerConfig(),
+        first_seq=0,
+        last_seq=399,
+        progress=False,
     )
     print(json.dumps(result))
     assert result["frames"] == "1-400"

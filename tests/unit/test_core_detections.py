@@ -45,7 +45,9 @@ def test_inputs_are_copied_and_results_read_only():
 
 def test_selection_merge_and_derivation():
     d = Detections(
-        [[0, 0, 10, 20], [5, 5, 15, 15], [1, 1, 2, 2]], [0.9, 0.5, 0.2], [0, 24, 0],
+        [[0, 0, 10, 20], [5, 5, 15, 15], [1, 1, 2, 2]],
+        [0.9, 0.5, 0.2],
+        [0, 24, 0],
         data={"zone": np.array([1, 2, 3])},
     )
     people = d.of_classes([0])
@@ -69,10 +71,21 @@ def test_box_iou_edge_cases():
 
 
 def test_frame_meta_validation():
-    ok = {"camera_id": CameraId("s/c"), "seq": 0, "mono_s": 0.0, "utc": datetime.now(UTC), "width": 2, "height": 2}
+    ok = {
+        "camera_id": CameraId("s/c"),
+        "seq": 0,
+        "mono_s": 0.0,
+        "utc": datetime.now(UTC),
+        "width": 2,
+        "height": 2,
+    }
     FrameMeta(**ok)
-    for bad, msg in [({"seq": -1}, "seq"), ({"utc": datetime(2026, 1, 1)}, "timezone"),
-                     ({"width": 0}, "size"), ({"mono_s": float("nan")}, "finite")]:
+    for bad, msg in [
+        ({"seq": -1}, "seq"),
+        ({"utc": datetime(2026, 1, 1)}, "timezone"),
+        ({"width": 0}, "size"),
+        ({"mono_s": float("nan")}, "finite"),
+    ]:
         with pytest.raises(ValueError, match=msg):
             FrameMeta(**{**ok, **bad})
 

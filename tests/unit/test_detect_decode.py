@@ -54,7 +54,6 @@ def test_decode_threshold_nms_and_class_filter():
     assert people.class_ids.tolist() == [0] and people.scores[0] == pytest.approx(0.8)
 
 
-
 def test_decode_needs_six_outputs():
     with pytest.raises(ValueError, match="expected 6 outputs"):
         decode(_outputs(32, 32)[:5], 32, 32, score_threshold=0.3, nms_iou=0.5)

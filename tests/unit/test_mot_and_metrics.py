@@ -51,7 +51,7 @@ def test_detection_precision_recall():
 def test_read_mot_errors_name_the_line(tmp_path):
     p = tmp_path / "bad.txt"
     p.write_text("1,1,0,0,10,20\n2,x,0,0,1,1\n")
-    with pytest.raises(StorewatchError, match="bad.txt:2"):
+    with pytest.raises(StorewatchError, match=r"bad\.txt:2"):
         read_mot(p)
     with pytest.raises(StorewatchError, match="no such file"):
         read_mot(tmp_path / "missing.txt")

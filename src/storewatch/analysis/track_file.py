@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from storewatch.analysis.tracking import Detector, RunStats, track_source
-from storewatch.progress import frame_progress
 from storewatch.detect.coco import PERSON
 from storewatch.io.mot import MotWriter
+from storewatch.progress import frame_progress
 from storewatch.render.draw import draw_tracks
 from storewatch.track.config import TrackerConfig
 from storewatch.video.source import VideoSource

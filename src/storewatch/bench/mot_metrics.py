@@ -42,7 +42,8 @@ def _metrics() -> Any:
             import trackeval.metrics as metrics
     except ImportError as exc:  # pragma: no cover - install problem
         raise StorewatchError(
-            "TrackEval is not installed", fix="make setup (installs trackeval==1.3.0 without its dependencies)"
+            "TrackEval is not installed",
+            fix="make setup (installs trackeval==1.3.0 without its dependencies)",
         ) from exc
     return metrics
 
@@ -127,6 +128,9 @@ def score_detections(
         fn += len(g) - matched
         fp += len(d) - matched
     return DetectionScores(
-        precision=tp / max(tp + fp, 1), recall=tp / max(tp + fn, 1), true_positives=tp,
-        false_positives=fp, false_negatives=fn,
+        precision=tp / max(tp + fp, 1),
+        recall=tp / max(tp + fn, 1),
+        true_positives=tp,
+        false_positives=fp,
+        false_negatives=fn,
     )

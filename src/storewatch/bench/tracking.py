@@ -111,7 +111,9 @@ def _cpu_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def compare_with_baseline(result: dict[str, Any], baseline: dict[str, Any], tolerance: float = 0.02) -> list[str]:
+def compare_with_baseline(
+    result: dict[str, Any], baseline: dict[str, Any], tolerance: float = 0.02
+) -> list[str]:
     """Regressions: each accuracy figure more than ``tolerance`` below the baseline's (empty list = none).
 
     >>> compare_with_baseline({"mota": 0.80, "idf1": 0.9, "hota": 0.7}, {"mota": 0.83, "idf1": 0.9, "hota": 0.7})
@@ -120,7 +122,9 @@ def compare_with_baseline(result: dict[str, Any], baseline: dict[str, Any], tole
     problems = []
     for key in ACCURACY_KEYS:
         if key in baseline and result[key] < baseline[key] - tolerance:
-            problems.append(f"{key} {result[key]:.4f} is more than {tolerance} below the baseline {baseline[key]:.4f}")
+            problems.append(
+                f"{key} {result[key]:.4f} is more than {tolerance} below the baseline {baseline[key]:.4f}"
+            )
     return problems
 
 

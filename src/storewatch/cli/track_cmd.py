@@ -43,7 +43,9 @@ def load_configs(
 
         site = load_site_config(config)
         det, trk = site.detector, site.tracker
-    overrides: dict[str, Any] = {k: v for k, v in (("backend", backend), ("threads", threads)) if v is not None}
+    overrides: dict[str, Any] = {
+        k: v for k, v in (("backend", backend), ("threads", threads)) if v is not None
+    }
     return det.model_copy(update=overrides), trk
 
 
@@ -67,8 +69,8 @@ def track(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Detect and track people; write one row per tracked person per frame: frame,id,x,y,w,h,score,-1,-1,-1."""
-    from storewatch.analysis.tracking import open_detector
     from storewatch.analysis.track_file import track_to_files
+    from storewatch.analysis.tracking import open_detector
 
     det_cfg, trk_cfg = load_configs(config, backend, threads)
     first, last = parse_frames(frames)

@@ -15,4 +15,8 @@ COCO_CLASSES: tuple[str, ...] = (
 )  # fmt: skip
 
 PERSON = 0
-CARRIED_ITEMS = (COCO_CLASSES.index("backpack"), COCO_CLASSES.index("handbag"), COCO_CLASSES.index("suitcase"))
+CARRIED_ITEMS = (
+    COCO_CLASSES.index("backpack"),
+    COCO_CLASSES.index("handbag"),
+    COCO_CLASSES.index("suitcase"),
+)

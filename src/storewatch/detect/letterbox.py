@@ -69,8 +69,8 @@ class Letterbox:
                 f"frame is {image.shape[1]}x{image.shape[0]}, letterbox was fitted for "
                 f"{self.frame_width}x{self.frame_height}"
             )
-        resized: NDArray[np.uint8] = cv2.resize(
-            image, (self.scaled_width, self.scaled_height), interpolation=cv2.INTER_LINEAR
+        resized = np.asarray(
+            cv2.resize(image, (self.scaled_width, self.scaled_height), interpolation=cv2.INTER_LINEAR), np.uint8
         )
         if (self.scaled_width, self.scaled_height) == (self.input_width, self.input_height):
             return resized
@@ -82,7 +82,8 @@ class Letterbox:
     def to_frame(self, xyxy: NDArray[Any]) -> NDArray[np.float32]:
         """Boxes in input pixels mapped back to frame pixels, clipped to the frame."""
         sx, sy = self.scale_xy
-        out = np.asarray(xyxy, np.float32) / np.array([sx, sy, sx, sy], np.float32)
+        scale = np.array([sx, sy, sx, sy], np.float32)
+        out: NDArray[np.float32] = np.divide(np.asarray(xyxy, np.float32), scale, dtype=np.float32)
         out[:, [0, 2]] = out[:, [0, 2]].clip(0, self.frame_width)
         out[:, [1, 3]] = out[:, [1, 3]].clip(0, self.frame_height)
         return out

@@ -136,8 +136,9 @@ class VideoSource:
                         failed = False
                     except av.error.FFmpegError:
                         decoded, failed = [], True
-                damaged = failed or any(lvl <= _AV_LOG_ERROR and name != self._container.format.name
-                                        for lvl, name, _ in logs)
+                damaged = failed or any(
+                    lvl <= _AV_LOG_ERROR and name != self._container.format.name for lvl, name, _ in logs
+                )
                 if failed and not decoded:
                     self.stats.skip(seq)
                     seq += 1
