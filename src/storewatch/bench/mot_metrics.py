@@ -76,13 +76,39 @@ def build_sequence(gt: MotRows, tracks: MotRows, frames: range) -> dict[str, Any
     }
 
 
+def drop_ignored(gt: MotRows, ignored: MotRows, tracks: MotRows, iou_threshold: float = 0.5) -> MotRows:
+    """Tracker rows minus those matched to an ignored ground-truth box.
+
+    Per frame, tracker boxes are matched one-to-one (Hungarian, IoU >= 0.5) against all ground truth, counted and
+    ignored; the ones that pair with an ignored box are removed. This is TrackEval's MOT16/17 pre-processing
+    for distractors and zero-marked boxes (its MOT15 mode keeps them, which would charge a correct detection of an
+    ignored person as a false positive).
+    """
+    if len(ignored) == 0 or len(tracks) == 0:
+        return tracks
+    keep = np.ones(len(tracks), bool)
+    for f in np.unique(ignored.frame):
+        t_idx = np.flatnonzero(tracks.frame == f)
+        if t_idx.size == 0:
+            continue
+        g = gt.xyxy[gt.frame == f]
+        ig = ignored.xyxy[ignored.frame == f]
+        iou = box_iou(np.concatenate([g, ig]), tracks.xyxy[t_idx])
+        rows, cols = linear_sum_assignment(-iou)
+        hit = (iou[rows, cols] >= iou_threshold) & (rows >= len(g))
+        keep[t_idx[cols[hit]]] = False
+    return tracks.select(keep)
+
+
 def score_tracking(gt: MotRows, tracks: MotRows, first: int, last: int) -> TrackingScores:
     """MOTA, IDF1 and HOTA of ``tracks`` against ``gt`` over frames ``first..last`` (1-based, inclusive).
 
-    Ground-truth rows flagged 0 (MOTChallenge's "ignore") are dropped, as the MOT15 evaluation does.
+    Ground-truth rows flagged 0 (MOTChallenge's "ignore") are neither missed nor matched: they are dropped, and
+    tracker boxes that match them are dropped too (see ``drop_ignored``).
     """
-    gt = gt.frames(first, last).select(gt.frames(first, last).flag != 0)
-    tracks = tracks.frames(first, last)
+    window = gt.frames(first, last)
+    gt, ignored = window.select(window.flag != 0), window.select(window.flag == 0)
+    tracks = drop_ignored(gt, ignored, tracks.frames(first, last))
     data = build_sequence(gt, tracks, range(first, last + 1))
     m = _metrics()
     quiet = {"PRINT_CONFIG": False}

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class ReportBox(StrEnum):
+    DETECTION = "detection"
+    """The matched detection's box: what the camera saw."""
+    FILTERED = "filtered"
+    """The Kalman filter's estimate: smoother, lags on sudden moves."""
 
 
 class TrackerConfig(BaseModel):
@@ -24,6 +33,7 @@ class TrackerConfig(BaseModel):
         3.0, gt=0.0, le=600.0, description="How long a lost track is kept so it can be re-found, in seconds."
     )
     min_hits: int = Field(2, ge=1, le=100, description="Hits a new track needs before it is reported.")
+    report_box: ReportBox = Field(ReportBox.DETECTION, description="Which box a reported track carries.")
 
     @model_validator(mode="after")
     def _scores_ordered(self) -> TrackerConfig:
