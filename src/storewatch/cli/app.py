@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; prints ``StorewatchError`` as a message and returns status 2."""
     _register()
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
     except StorewatchError as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
         return 2
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
             exc.show()
             return exc.exit_code
         raise
-    return 0
+    return int(code) if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

@@ -25,10 +25,10 @@ from numpy.typing import NDArray
 from onnx import TensorProto, helper, numpy_helper
 
 from storewatch.errors import ModelError
+from storewatch.models.registry import CONVERTER_VERSION as CONVERTER_VERSION
 from storewatch.models.tfjs import TfjsGraph, TfNode
 
 OPSET = 17
-CONVERTER_VERSION = "1"
 _TO_NCHW = [0, 3, 1, 2]
 _TO_NHWC = [0, 2, 3, 1]
 

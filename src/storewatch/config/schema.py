@@ -1,0 +1,167 @@
+"""The site configuration: one YAML file per site with its stores, cameras, zones and lines, and the perception
+settings. Strict (unknown keys are errors), every field described and bounded, units in names. Later sections
+(rules, alerts, integrations) get their own models beside these.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from storewatch.config.geometry import check_polygon, check_segment
+from storewatch.core.ids import is_slug
+from storewatch.detect.config import DetectorConfig
+from storewatch.track.config import TrackerConfig
+
+_SOURCE_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://", "rtmp://", "udp://", "srt://", "file://", "v4l2://")
+
+
+def _slug(value: str) -> str:
+    if not is_slug(value):
+        raise ValueError("must be a slug: lower-case letters, digits, '-' or '_', starting with a letter or digit")
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/London)") from None
+    return value
+
+
+Slug = Annotated[str, Field(min_length=1, max_length=63), AfterValidator(_slug)]
+TimeZone = Annotated[str, AfterValidator(_timezone)]
+Point = tuple[float, float]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ZoneKind(StrEnum):
+    SHELF = "shelf"
+    HIGH_VALUE = "high_value"
+    CHECKOUT = "checkout"
+    QUEUE = "queue"
+    ENTRANCE = "entrance"
+    EXIT = "exit"
+    STAFF_ONLY = "staff_only"
+    CASH_OFFICE = "cash_office"
+    FIRE_EXIT = "fire_exit"
+    PRIVACY = "privacy"
+    CUSTOM = "custom"
+
+
+class Anchor(StrEnum):
+    FOOT = "foot"
+    CENTER = "center"
+
+
+class LineKind(StrEnum):
+    ENTRANCE = "entrance"
+    EXIT = "exit"
+    CUSTOM = "custom"
+
+
+class Side(StrEnum):
+    LEFT = "left"
+    RIGHT = "right"
+
+
+class Zone(_Strict):
+    id: Slug = Field(description="Zone id, unique within its camera.")
+    name: str = Field("", max_length=120, description="Name shown to people.")
+    kind: ZoneKind = Field(description="What the area is; rules choose zones by kind.")
+    polygon: list[Point] = Field(
+        min_length=3, max_length=64, description="Corners as [x, y], normalised 0-1 of the frame's width and height."
+    )
+    anchor: Anchor = Field(Anchor.FOOT, description="Which point of a person's box decides membership.")
+
+    _polygon = field_validator("polygon")(check_polygon)
+
+
+class Line(_Strict):
+    id: Slug = Field(description="Line id, unique within its camera.")
+    name: str = Field("", max_length=120, description="Name shown to people.")
+    kind: LineKind = Field(LineKind.CUSTOM, description="What crossing it means.")
+    points: list[Point] = Field(min_length=2, max_length=2, description="Two [x, y] points, normalised 0-1.")
+    direction_in: Side = Field(Side.LEFT, description="Side of the a->b vector that counts as inside.")
+
+    _points = field_validator("points")(check_segment)
+
+
+class Camera(_Strict):
+    id: Slug = Field(description="Camera id, unique within its store.")
+    name: str = Field("", max_length=120, description="Name shown to people.")
+    source: str = Field(min_length=1, description="Stream URL (rtsp, http, ...) or a video file path.")
+    sub_source: str | None = Field(None, description="Low-resolution stream to detect on, if the camera has one.")
+    detect_fps: float = Field(5.0, ge=0.5, le=30.0, description="Detector runs per second on this camera.")
+    enabled: bool = Field(True, description="Whether the camera is analysed.")
+    zones: list[Zone] = Field(default_factory=list, description="Areas of the view.")
+    lines: list[Line] = Field(default_factory=list, description="Counting and entrance lines.")
+
+    @field_validator("source", "sub_source")
+    @classmethod
+    def _source_scheme(cls, v: str | None) -> str | None:
+        if v is None or "://" not in v or v.lower().startswith(_SOURCE_SCHEMES):
+            return v
+        raise ValueError(f"unsupported scheme in {v!r} (use {', '.join(s[:-3] for s in _SOURCE_SCHEMES)} or a path)")
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Camera:
+        _require_unique("zone", [z.id for z in self.zones])
+        _require_unique("line", [ln.id for ln in self.lines])
+        return self
+
+
+class Store(_Strict):
+    id: Slug = Field(description="Store id, unique within the site.")
+    name: str = Field("", max_length=120, description="Name shown to people.")
+    timezone: TimeZone | None = Field(None, description="IANA time zone; defaults to the site's.")
+    cameras: list[Camera] = Field(default_factory=list, description="The store's cameras.")
+
+    @model_validator(mode="after")
+    def _unique_cameras(self) -> Store:
+        _require_unique("camera", [c.id for c in self.cameras])
+        return self
+
+
+class Site(_Strict):
+    id: Slug = Field(description="Site id.")
+    name: str = Field("", max_length=120, description="Name shown to people.")
+    timezone: TimeZone = Field("UTC", description="IANA time zone of the site.")
+
+
+class SiteConfig(_Strict):
+    """A whole site file."""
+
+    site: Site = Field(description="The site's identity.")
+    stores: list[Store] = Field(min_length=1, description="Stores of the site.")
+    detector: DetectorConfig = Field(default_factory=DetectorConfig, description="Object detector settings.")  # type: ignore[arg-type]
+    tracker: TrackerConfig = Field(default_factory=TrackerConfig, description="Tracker settings.")  # type: ignore[arg-type]
+
+    @model_validator(mode="after")
+    def _unique_stores(self) -> SiteConfig:
+        _require_unique("store", [s.id for s in self.stores])
+        return self
+
+    def summary(self) -> str:
+        cams = [c for s in self.stores for c in s.cameras]
+        zones = sum(len(c.zones) for c in cams)
+        lines = sum(len(c.lines) for c in cams)
+        return f"{_n(len(self.stores), 'store')}, {_n(len(cams), 'camera')}, {_n(zones, 'zone')}, {_n(lines, 'line')}"
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _require_unique(kind: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    dupes = sorted({i for i in ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]
+    if dupes:
+        raise ValueError(f"duplicate {kind} id(s): {', '.join(dupes)}")
