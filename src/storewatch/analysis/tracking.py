@@ -14,7 +14,9 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from storewatch.appearance.color import ColorDescriber
 from storewatch.core.detections import Detections
+from storewatch.detect.coco import PERSON
 from storewatch.detect.config import DetectorConfig
 from storewatch.track.bytetrack import ByteTracker
 from storewatch.track.config import TrackerConfig
@@ -75,7 +77,10 @@ def track_frames(
     first_seq: int = 0,
     last_seq: int | None = None,
 ) -> Iterator[FrameResult]:
-    """Detect and track every frame with ``first_seq <= seq <= last_seq`` (0-based)."""
+    """Detect and track every frame with ``first_seq <= seq <= last_seq`` (0-based).
+
+    People's boxes get a colour descriptor (cheap) so the tracker can keep crossing people apart."""
+    describer = ColorDescriber((PERSON,))
     for frame in frames:
         seq = frame.meta.seq
         if seq < first_seq:
@@ -85,6 +90,7 @@ def track_frames(
         t0 = time.perf_counter()
         dets = detector.detect(frame.image)
         dt = time.perf_counter() - t0
+        dets = describer.describe(frame.image, dets)
         yield FrameResult(frame, dets, tracker.update(dets, frame.meta), dt)
 
 

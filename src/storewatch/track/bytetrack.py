@@ -52,6 +52,8 @@ class _TrackState:
     hits: int
     score: float
     det_box: NDArray[np.float32]
+    embedding: NDArray[np.float32] | None = None
+    """Running mean of the appearance descriptor, when detections carry one."""
 
     def box(self) -> NDArray[np.float64]:
         return kalman.xyah_to_xyxy(self.mean[None, :4])[0]
@@ -113,6 +115,10 @@ class ByteTracker:
         confirmed_left = [i for i in pool if i not in matched and self._tracks[i].state == TrackState.CONFIRMED]
         pairs, _, _ = self._associate(confirmed_left, detections, low, cfg.low_match_iou, fuse_score=False)
         matched.update(pairs)
+        if cfg.recover_radius_heights > 0:
+            lost_left = [i for i in pool if i not in matched and self._tracks[i].state == TrackState.LOST]
+            pairs, rest_high = self._recover(lost_left, detections, rest_high, now)
+            matched.update(pairs)
         tentative = [i for i, t in enumerate(self._tracks) if t.state == TrackState.TENTATIVE]
         pairs, _, new_rows = self._associate(tentative, detections, rest_high, cfg.tentative_match_iou, True)
         matched.update(pairs)
@@ -151,8 +157,59 @@ class ByteTracker:
         cost = 1.0 - similarity
         track_cls = np.array([self._tracks[i].class_id for i in track_idx])
         cost[(track_cls[:, None] != dets.class_id[rows][None, :]) | (similarity < min_iou)] = np.inf
+        cost += self.config.appearance_weight * self._appearance_distance(track_idx, dets, rows)
         pairs, un_t, un_d = match(cost, max_cost=1.0 - min_iou)
         return {track_idx[r]: int(rows[c]) for r, c in pairs}, [track_idx[r] for r in un_t], rows[un_d]
+
+    def _appearance_distance(self, track_idx: list[int], dets: Detections, rows: NDArray[np.int64]) -> NDArray[np.float64]:
+        """(tracks, rows) 1 - similarity of appearance descriptors; 0 where either side has none."""
+        out = np.zeros((len(track_idx), rows.size))
+        emb = dets.data.get("embedding")
+        if emb is None:
+            return out
+        have = [k for k, i in enumerate(track_idx) if self._tracks[i].embedding is not None]
+        if not have:
+            return out
+        track_emb = np.stack([self._tracks[track_idx[k]].embedding for k in have])  # type: ignore[misc]
+        det_emb = np.asarray(emb[rows], np.float64)
+        sim = track_emb @ det_emb.T
+        valid = np.linalg.norm(det_emb, axis=1) > 0
+        out[np.ix_(have, np.flatnonzero(valid))] = 1.0 - sim[:, valid]
+        return out
+
+    def _recover(
+        self, track_idx: list[int], dets: Detections, rows: NDArray[np.int64], now: float
+    ) -> tuple[dict[int, int], NDArray[np.int64]]:
+        """Re-find lost tracks that no longer overlap their detection (after an occlusion the prediction drifts):
+        match by distance from the predicted or the last seen position, within a radius that grows with the time
+        lost, between boxes of similar height and the same class."""
+        if not track_idx or rows.size == 0:
+            return {}, rows
+        cfg = self.config
+        tracks = [self._tracks[i] for i in track_idx]
+        last = np.stack([t.det_box for t in tracks]).astype(np.float64)
+        predicted = np.stack([t.box() for t in tracks])
+        h = last[:, 3] - last[:, 1]
+        lost_s = np.array([now - t.last_seen_s for t in tracks])
+        radius = h * (cfg.recover_radius_heights + cfg.recover_growth_heights_per_s * lost_s)
+        cand = dets.xyxy[rows].astype(np.float64)
+        c_det = (cand[:, :2] + cand[:, 2:]) / 2
+        dist = np.minimum(
+            np.linalg.norm((last[:, None, :2] + last[:, None, 2:]) / 2 - c_det[None], axis=2),
+            np.linalg.norm((predicted[:, None, :2] + predicted[:, None, 2:]) / 2 - c_det[None], axis=2),
+        )
+        ratio = (cand[None, :, 3] - cand[None, :, 1]) / np.maximum(h[:, None], 1e-6)
+        cost = dist / radius[:, None]
+        same_cls = np.array([t.class_id for t in tracks])[:, None] == dets.class_id[rows][None, :]
+        cost[~same_cls | (ratio < 0.67) | (ratio > 1.5) | (cost > 1.0)] = np.inf
+        app = self._appearance_distance(track_idx, dets, rows)
+        max_app = 1.0 - cfg.recover_min_similarity
+        # Without a descriptor there is no evidence it is the same person: only appearance lets a track jump.
+        has_app = np.array([t.embedding is not None for t in tracks])[:, None] & (app > 0)
+        cost[~has_app | (app > max_app)] = np.inf
+        cost = 0.5 * cost + 0.5 * app / max(max_app, 1e-6)
+        pairs, _, un_d = match(cost, max_cost=1.0)
+        return {track_idx[r]: int(rows[c]) for r, c in pairs}, rows[un_d]
 
     def _apply_matches(self, matched: dict[int, int], dets: Detections, now: float) -> None:
         if not matched:
@@ -170,8 +227,21 @@ class ByteTracker:
             t.last_seen_s = now
             t.score = float(dets.confidence[row])
             t.det_box = dets.xyxy[row]
+            self._update_embedding(t, dets, row)
             if t.state == TrackState.LOST or t.hits >= self.config.min_hits:
                 t.state = TrackState.CONFIRMED
+
+    def _update_embedding(self, t: _TrackState, dets: Detections, row: int) -> None:
+        emb = dets.data.get("embedding")
+        if emb is None or dets.confidence[row] < self.config.high_score or not np.any(emb[row]):
+            return  # weak detections are often occluded: their colours belong partly to someone else
+        new = np.asarray(emb[row], np.float32)
+        if t.embedding is None:
+            t.embedding = new
+            return
+        a = self.config.appearance_momentum
+        mixed = a * t.embedding + (1 - a) * new
+        t.embedding = mixed / max(float(np.linalg.norm(mixed)), 1e-6)
 
     def _start_tracks(
         self, dets: Detections, rows: NDArray[np.int64], now: float, first_frame: bool
@@ -181,12 +251,14 @@ class ByteTracker:
             return []
         mean, cov = kalman.initiate(kalman.xyxy_to_xyah(dets.xyxy[rows]))
         born = []
+        emb = dets.data.get("embedding")
         for k, row in enumerate(rows):
             # On the first frame there is no second chance to confirm, so tracks start confirmed (as ByteTrack).
             state = TrackState.CONFIRMED if first_frame or self.config.min_hits <= 1 else TrackState.TENTATIVE
             t = _TrackState(
                 self._next_number, int(dets.class_id[row]), mean[k], cov[k], state, now, now, 1,
                 float(dets.confidence[row]), dets.xyxy[row],
+                np.asarray(emb[row], np.float32) if emb is not None and np.any(emb[row]) else None,
             )  # fmt: skip
             self._next_number += 1
             born.append(t)

@@ -33,6 +33,22 @@ class TrackerConfig(BaseModel):
         3.0, gt=0.0, le=600.0, description="How long a lost track is kept so it can be re-found, in seconds."
     )
     min_hits: int = Field(2, ge=1, le=100, description="Hits a new track needs before it is reported.")
+    recover_radius_heights: float = Field(
+        1.0, ge=0.0, le=10.0,
+        description="Re-find a lost track at a detection this many body heights from it (0 disables).",
+    )
+    recover_growth_heights_per_s: float = Field(
+        0.5, ge=0.0, le=10.0, description="How fast that radius grows while the track stays lost, heights per second."
+    )
+    recover_min_similarity: float = Field(
+        0.8, ge=0.0, le=1.0, description="Appearance similarity (0-1) a lost track must have to be re-found."
+    )
+    appearance_weight: float = Field(
+        0.5, ge=0.0, le=5.0, description="Weight of appearance distance added to the overlap cost when matching."
+    )
+    appearance_momentum: float = Field(
+        0.9, ge=0.0, lt=1.0, description="How slowly a track's appearance follows new observations (0-1)."
+    )
     report_box: ReportBox = Field(ReportBox.DETECTION, description="Which box a reported track carries.")
 
     @model_validator(mode="after")
