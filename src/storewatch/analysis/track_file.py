@@ -7,7 +7,8 @@ from typing import Any
 
 from storewatch.analysis.tracking import Detector, RunStats, track_source
 from storewatch.detect.coco import PERSON
-from storewatch.io.mot import MotWriter
+from storewatch.analysis.interpolate import fill_gaps
+from storewatch.io.mot import MotRows, concat_rows, rows_of, write_mot
 from storewatch.progress import frame_progress
 from storewatch.render.draw import draw_tracks
 from storewatch.track.config import TrackerConfig
@@ -25,10 +26,14 @@ def track_to_files(
     first_seq: int = 0,
     last_seq: int | None = None,
     progress: bool = True,
+    fill_gap_s: float = 1.0,
 ) -> dict[str, Any]:
-    """Track ``video``; write person tracks to ``out`` (and an annotated video); return a summary."""
+    """Track ``video``; write person tracks to ``out`` (and an annotated video); return a summary.
+
+    Gaps of up to ``fill_gap_s`` in a track (a person briefly hidden) are filled by interpolation in the track file.
+    """
     stats = RunStats()
-    rows = 0
+    collected: list[MotRows] = []
     out.parent.mkdir(parents=True, exist_ok=True)
     with (
         VideoSource(video) as source,
@@ -37,12 +42,11 @@ def track_to_files(
     ):
         end = last_seq + 1 if last_seq is not None else source.frame_count
         task = bar.add_task("tracking", total=(end - first_seq) if end > first_seq else None)
-        mot = MotWriter(fh)
         writer = Mp4Writer(video_out, fps=source.fps or 10.0) if video_out is not None else None
         try:
             for r in track_source(source, detector, tracker_config, first_seq=first_seq, last_seq=last_seq):
                 stats.add(r)
-                rows += mot.write(r.frame.meta.seq, r.tracks.of_classes([PERSON]))
+                collected.append(rows_of(r.frame.meta.seq, r.tracks.of_classes([PERSON])))
                 if writer is not None:
                     people = int((r.tracks.class_id == PERSON).sum())
                     caption = f"frame {r.frame.meta.seq + 1}  t={r.frame.meta.mono_s:6.1f}s  people: {people}"
@@ -52,11 +56,19 @@ def track_to_files(
             if writer is not None:
                 writer.close()
         corrupt = source.stats.corrupt
+        fps = source.fps or 10.0
+        rows = (
+            fill_gaps(concat_rows(collected), max_gap_frames=round(fill_gap_s * fps))
+            if fill_gap_s > 0
+            else (concat_rows(collected))
+        )
+        write_mot(fh, rows)
     return {
         "video": str(video),
         "frames": stats.frames,
         "corrupt_frames_skipped": corrupt,
-        "rows": rows,
+        "rows": len(rows),
+        "rows_filled": int((rows.flag == 0).sum()),
         "tracks": len(stats.track_ids),
         "elapsed_s": round(stats.elapsed_s, 2),
         "fps": round(stats.frames / max(stats.elapsed_s, 1e-9), 1),

@@ -21,7 +21,7 @@ from storewatch.bench.mot_metrics import score_detections, score_tracking
 from storewatch.detect.coco import PERSON
 from storewatch.detect.config import DetectorConfig
 from storewatch.errors import StorewatchError
-from storewatch.io.mot import MotRows, read_mot
+from storewatch.io.mot import MotRows, concat_rows, read_mot, rows_of
 from storewatch.progress import frame_progress
 from storewatch.track.config import TrackerConfig
 from storewatch.video.source import VideoSource
@@ -39,17 +39,18 @@ def run_tracking_benchmark(
     first_seq: int = 0,
     last_seq: int | None = None,
     progress: bool = True,
-    fill_gap_s: float = 0.0,
+    fill_gap_s: float = 1.0,
 ) -> dict[str, Any]:
     """Run detection + tracking over the frames and score them; returns one flat JSON-ready dict.
 
-    ``fill_gap_s`` > 0 scores the offline output (``storewatch track`` fills gaps up to that long)."""
+    Like ``storewatch track``, gaps of up to ``fill_gap_s`` in a track are filled (0 scores the raw live output).
+    """
     gt = read_mot(gt_path)
     if len(gt) == 0:
         raise StorewatchError(f"{gt_path}: the ground truth file has no rows")
     if last_seq is None:
         last_seq = int(gt.frame.max()) - 1
-    frame_ids, boxes, ids, scores = [], [], [], []
+    collected: list[MotRows] = []
     dets_all: list[NDArray[Any]] = []
     dets_confident: list[NDArray[Any]] = []
     stats = RunStats()
@@ -58,11 +59,7 @@ def run_tracking_benchmark(
         task = bar.add_task("benchmark", total=last_seq - first_seq + 1)
         for r in track_source(source, detector, tracker_config, first_seq=first_seq, last_seq=last_seq):
             stats.add(r)
-            people = r.tracks.of_classes([PERSON])
-            frame_ids.append(np.full(len(people), r.frame.meta.seq + 1))
-            boxes.append(people.xyxy)
-            ids.append(people.track_id)
-            scores.append(people.confidence)
+            collected.append(rows_of(r.frame.meta.seq, r.tracks.of_classes([PERSON])))
             persons = r.detections.of_classes([PERSON])
             dets_all.append(persons.xyxy)
             dets_confident.append(persons[persons.confidence >= tracker_config.high_score].xyxy)
@@ -70,12 +67,7 @@ def run_tracking_benchmark(
         corrupt = source.stats.corrupt
         fps = source.fps
     elapsed = time.perf_counter() - t0
-    tracks = MotRows(
-        np.concatenate(frame_ids).astype(np.int64),
-        np.concatenate(ids).astype(np.int64),
-        np.concatenate(boxes).astype(np.float64),
-        np.concatenate(scores).astype(np.float64),
-    )
+    tracks = concat_rows(collected)
     if fill_gap_s > 0:
         tracks = fill_gaps(tracks, max_gap_frames=round(fill_gap_s * (fps or 10.0)))
     first, last = first_seq + 1, last_seq + 1
@@ -119,9 +111,7 @@ def _cpu_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def compare_with_baseline(
-    result: dict[str, Any], baseline: dict[str, Any], tolerance: float = 0.02
-) -> list[str]:
+def compare_with_baseline(result: dict[str, Any], baseline: dict[str, Any], tolerance: float = 0.02) -> list[str]:
     """Regressions: each accuracy figure more than ``tolerance`` below the baseline's (empty list = none).
 
     >>> compare_with_baseline({"mota": 0.80, "idf1": 0.9, "hota": 0.7}, {"mota": 0.83, "idf1": 0.9, "hota": 0.7})
@@ -130,9 +120,7 @@ def compare_with_baseline(
     problems = []
     for key in ACCURACY_KEYS:
         if key in baseline and result[key] < baseline[key] - tolerance:
-            problems.append(
-                f"{key} {result[key]:.4f} is more than {tolerance} below the baseline {baseline[key]:.4f}"
-            )
+            problems.append(f"{key} {result[key]:.4f} is more than {tolerance} below the baseline {baseline[key]:.4f}")
     return problems
 
 

@@ -27,6 +27,9 @@ def tracking(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON result.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    fill_gaps_s: Annotated[
+        float, typer.Option(min=0.0, max=10.0, help="Fill gaps in a track up to this long, seconds (0 = off).")
+    ] = 1.0,
 ) -> None:
     """MOTA, IDF1, HOTA, detector precision/recall and fps of our detector + tracker on a video."""
     from storewatch.analysis.tracking import open_detector
@@ -37,7 +40,15 @@ def tracking(
     first, last = parse_frames(frames)
     detector = open_detector(det_cfg)
     result = run_tracking_benchmark(
-        video, gt, detector, det_cfg, trk_cfg, first_seq=first, last_seq=last, progress=not quiet
+        video,
+        gt,
+        detector,
+        det_cfg,
+        trk_cfg,
+        first_seq=first,
+        last_seq=last,
+        progress=not quiet,
+        fill_gap_s=fill_gaps_s,
     )
     print(json.dumps(result, indent=None if as_json else 2))
     if baseline is not None:

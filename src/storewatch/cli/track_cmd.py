@@ -43,9 +43,7 @@ def load_configs(
 
         site = load_site_config(config)
         det, trk = site.detector, site.tracker
-    overrides: dict[str, Any] = {
-        k: v for k, v in (("backend", backend), ("threads", threads)) if v is not None
-    }
+    overrides: dict[str, Any] = {k: v for k, v in (("backend", backend), ("threads", threads)) if v is not None}
     return det.model_copy(update=overrides), trk
 
 
@@ -59,14 +57,15 @@ def track(
     video_out: Annotated[
         Path | None, typer.Option("--video-out", help="Also write an annotated H.264 MP4 here.")
     ] = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", help="Site YAML: detector and tracker settings.")
-    ] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="Site YAML: detector and tracker settings.")] = None,
     backend: Annotated[BackendKind | None, typer.Option(help="Inference engine (overrides config).")] = None,
     threads: Annotated[int | None, typer.Option(min=1, max=64, help="Inference threads.")] = None,
     frames: Annotated[str | None, typer.Option(help="Frame range A-B (1-based, inclusive).")] = None,
     summary_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    fill_gaps_s: Annotated[
+        float, typer.Option(min=0.0, max=10.0, help="Fill gaps in a track up to this long, seconds (0 = off).")
+    ] = 1.0,
 ) -> None:
     """Detect and track people; write one row per tracked person per frame: frame,id,x,y,w,h,score,-1,-1,-1."""
     from storewatch.analysis.track_file import track_to_files
@@ -76,7 +75,15 @@ def track(
     first, last = parse_frames(frames)
     detector = open_detector(det_cfg)
     summary = track_to_files(
-        video, detector, trk_cfg, out, video_out=video_out, first_seq=first, last_seq=last, progress=not quiet
+        video,
+        detector,
+        trk_cfg,
+        out,
+        video_out=video_out,
+        first_seq=first,
+        last_seq=last,
+        progress=not quiet,
+        fill_gap_s=fill_gaps_s,
     )
     summary["backend"] = det_cfg.backend.value
     if summary_json:

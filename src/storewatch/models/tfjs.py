@@ -93,7 +93,9 @@ def load_tfjs(model_json: Path) -> TfjsGraph:
     nodes = []
     shapes: dict[str, tuple[int, ...]] = {}
     for n in raw_nodes:
-        node = TfNode(n["name"], n["op"], tuple(i for i in n.get("input", []) if not i.startswith("^")), n.get("attr", {}))
+        node = TfNode(
+            n["name"], n["op"], tuple(i for i in n.get("input", []) if not i.startswith("^")), n.get("attr", {})
+        )
         nodes.append(node)
         if node.op == "Placeholder":
             dims = node.attr.get("shape", {}).get("shape", {}).get("dim", [])

@@ -51,8 +51,10 @@ def verify_models(
         for out, expected in zip(outputs, rec.fingerprint, strict=True):
             good, dev = compare_fingerprint(expected, fingerprint(out))
             ok, worst = ok and good, max(worst, dev)
-        msg = f"outputs match the conversion (max deviation {worst:.2e})" if ok else (
-            f"outputs differ from the conversion (max deviation {worst:.2e}); run `{FETCH_COMMAND} --force`"
+        msg = (
+            f"outputs match the conversion (max deviation {worst:.2e})"
+            if ok
+            else (f"outputs differ from the conversion (max deviation {worst:.2e}); run `{FETCH_COMMAND} --force`")
         )
         results.append(VerifyResult(name, ok, worst, msg))
     return results

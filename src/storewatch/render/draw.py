@@ -22,22 +22,16 @@ def track_colour(track_id: int) -> tuple[int, int, int]:
     return int(b), int(g), int(r)
 
 
-def draw_tracks(
-    image: NDArray[np.uint8], tracks: Detections, caption: str | None = None
-) -> NDArray[np.uint8]:
+def draw_tracks(image: NDArray[np.uint8], tracks: Detections, caption: str | None = None) -> NDArray[np.uint8]:
     """A copy of ``image`` with each tracked box, its id and class, and an optional caption at the top left."""
     out = image.copy()
-    for (x1, y1, x2, y2), tid, cls in zip(
-        tracks.xyxy.astype(int), tracks.track_id, tracks.class_id, strict=True
-    ):
+    for (x1, y1, x2, y2), tid, cls in zip(tracks.xyxy.astype(int), tracks.track_id, tracks.class_id, strict=True):
         colour = track_colour(int(tid)) if tid >= 0 else (200, 200, 200)
         cv2.rectangle(out, (x1, y1), (x2, y2), colour, 2)
         label = f"{tid}" if cls == PERSON else f"{tid} {COCO_CLASSES[int(cls)]}"
         (tw, th), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.45, 1)
         cv2.rectangle(out, (x1, max(0, y1 - th - 6)), (x1 + tw + 6, y1), colour, -1)
-        cv2.putText(
-            out, label, (x1 + 3, y1 - 4), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (20, 20, 20), 1, cv2.LINE_AA
-        )
+        cv2.putText(out, label, (x1 + 3, y1 - 4), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (20, 20, 20), 1, cv2.LINE_AA)
     if caption:
         (tw, th), _ = cv2.getTextSize(caption, cv2.FONT_HERSHEY_SIMPLEX, 0.5, 1)
         overlay = out.copy()

@@ -161,7 +161,9 @@ class ByteTracker:
         pairs, un_t, un_d = match(cost, max_cost=1.0 - min_iou)
         return {track_idx[r]: int(rows[c]) for r, c in pairs}, [track_idx[r] for r in un_t], rows[un_d]
 
-    def _appearance_distance(self, track_idx: list[int], dets: Detections, rows: NDArray[np.int64]) -> NDArray[np.float64]:
+    def _appearance_distance(
+        self, track_idx: list[int], dets: Detections, rows: NDArray[np.int64]
+    ) -> NDArray[np.float64]:
         """(tracks, rows) 1 - similarity of appearance descriptors; 0 where either side has none."""
         out = np.zeros((len(track_idx), rows.size))
         emb = dets.data.get("embedding")

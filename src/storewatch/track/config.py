@@ -23,7 +23,9 @@ class TrackerConfig(BaseModel):
     low_score: float = Field(
         0.1, ge=0.0, lt=1.0, description="Detections between this and high_score only extend existing tracks."
     )
-    new_track_score: float = Field(0.6, gt=0.0, le=1.0, description="Minimum score of a detection that starts a track.")
+    new_track_score: float = Field(
+        0.7, gt=0.0, le=1.0, description="Minimum score of a detection that starts a track (high: few false tracks)."
+    )
     match_iou: float = Field(0.2, gt=0.0, lt=1.0, description="Minimum IoU for the first (high score) association.")
     low_match_iou: float = Field(0.5, gt=0.0, lt=1.0, description="Minimum IoU for the second (low score) association.")
     tentative_match_iou: float = Field(
@@ -34,7 +36,9 @@ class TrackerConfig(BaseModel):
     )
     min_hits: int = Field(2, ge=1, le=100, description="Hits a new track needs before it is reported.")
     recover_radius_heights: float = Field(
-        1.0, ge=0.0, le=10.0,
+        1.0,
+        ge=0.0,
+        le=10.0,
         description="Re-find a lost track at a detection this many body heights from it (0 disables).",
     )
     recover_growth_heights_per_s: float = Field(
@@ -44,7 +48,7 @@ class TrackerConfig(BaseModel):
         0.8, ge=0.0, le=1.0, description="Appearance similarity (0-1) a lost track must have to be re-found."
     )
     appearance_weight: float = Field(
-        0.5, ge=0.0, le=5.0, description="Weight of appearance distance added to the overlap cost when matching."
+        1.0, ge=0.0, le=5.0, description="Weight of appearance distance added to the overlap cost when matching."
     )
     appearance_momentum: float = Field(
         0.9, ge=0.0, lt=1.0, description="How slowly a track's appearance follows new observations (0-1)."

@@ -45,9 +45,7 @@ class Mp4Writer:
             self._stream = self._container.add_stream("libx264", rate=self._rate, options=self._options)
             self._stream.width, self._stream.height = w - w % 2, h - h % 2
             self._stream.pix_fmt = "yuv420p"
-        frame = av.VideoFrame.from_ndarray(
-            np.ascontiguousarray(image[: h - h % 2, : w - w % 2]), format="bgr24"
-        )
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image[: h - h % 2, : w - w % 2]), format="bgr24")
         frame.pts = self.frames
         frame.time_base = 1 / self._rate
         self._container.mux(self._stream.encode(frame))
