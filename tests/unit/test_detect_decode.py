@@ -35,9 +35,7 @@ def test_decode_puts_box_around_cell_centre():
     raw = decode(out, w, h, score_threshold=0.3, nms_iou=0.5)
     centre = (2.5 * 16, 1.5 * 16)
     assert raw.class_ids.tolist() == [0]
-    np.testing.assert_allclose(
-        raw.xyxy[0], [centre[0] - 16, centre[1] - 32, centre[0] + 48, centre[1] + 64], atol=1e-3
-    )
+    np.testing.assert_allclose(raw.xyxy[0], [centre[0] - 16, centre[1] - 32, centre[0] + 48, centre[1] + 64], atol=1e-3)
     assert raw.scores[0] == pytest.approx(0.9)
 
 

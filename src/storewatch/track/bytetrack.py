@@ -157,27 +157,26 @@ class ByteTracker:
         cost = 1.0 - similarity
         track_cls = np.array([self._tracks[i].class_id for i in track_idx])
         cost[(track_cls[:, None] != dets.class_id[rows][None, :]) | (similarity < min_iou)] = np.inf
-        cost += self.config.appearance_weight * self._appearance_distance(track_idx, dets, rows)
+        cost += self.config.appearance_weight * self._appearance_distance(track_idx, dets, rows)[0]
         pairs, un_t, un_d = match(cost, max_cost=1.0 - min_iou)
         return {track_idx[r]: int(rows[c]) for r, c in pairs}, [track_idx[r] for r in un_t], rows[un_d]
 
     def _appearance_distance(
         self, track_idx: list[int], dets: Detections, rows: NDArray[np.int64]
-    ) -> NDArray[np.float64]:
-        """(tracks, rows) 1 - similarity of appearance descriptors; 0 where either side has none."""
-        out = np.zeros((len(track_idx), rows.size))
+    ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+        """(tracks, rows) appearance distance (1 - similarity) and where both sides have a descriptor (else 0)."""
+        dist = np.zeros((len(track_idx), rows.size))
+        known = np.zeros((len(track_idx), rows.size), bool)
         emb = dets.data.get("embedding")
-        if emb is None:
-            return out
         have = [k for k, i in enumerate(track_idx) if self._tracks[i].embedding is not None]
-        if not have:
-            return out
+        if emb is None or not have:
+            return dist, known
         track_emb = np.stack([self._tracks[track_idx[k]].embedding for k in have])  # type: ignore[misc]
         det_emb = np.asarray(emb[rows], np.float64)
-        sim = track_emb @ det_emb.T
-        valid = np.linalg.norm(det_emb, axis=1) > 0
-        out[np.ix_(have, np.flatnonzero(valid))] = 1.0 - sim[:, valid]
-        return out
+        valid = np.flatnonzero(np.linalg.norm(det_emb, axis=1) > 0)
+        dist[np.ix_(have, valid)] = 1.0 - track_emb @ det_emb[valid].T
+        known[np.ix_(have, valid)] = True
+        return dist, known
 
     def _recover(
         self, track_idx: list[int], dets: Detections, rows: NDArray[np.int64], now: float
@@ -204,11 +203,10 @@ class ByteTracker:
         cost = dist / radius[:, None]
         same_cls = np.array([t.class_id for t in tracks])[:, None] == dets.class_id[rows][None, :]
         cost[~same_cls | (ratio < 0.67) | (ratio > 1.5) | (cost > 1.0)] = np.inf
-        app = self._appearance_distance(track_idx, dets, rows)
+        app, known = self._appearance_distance(track_idx, dets, rows)
         max_app = 1.0 - cfg.recover_min_similarity
         # Without a descriptor there is no evidence it is the same person: only appearance lets a track jump.
-        has_app = np.array([t.embedding is not None for t in tracks])[:, None] & (app > 0)
-        cost[~has_app | (app > max_app)] = np.inf
+        cost[~known | (app > max_app)] = np.inf
         cost = 0.5 * cost + 0.5 * app / max(max_app, 1e-6)
         pairs, _, un_d = match(cost, max_cost=1.0)
         return {track_idx[r]: int(rows[c]) for r, c in pairs}, rows[un_d]
