@@ -5,7 +5,7 @@
 >>> check_polygon([(0.0, 0.0), (1.0, 1.0), (1.0, 0.0), (0.0, 1.0)])
 Traceback (most recent call last):
 ...
-ValueError: polygon edges 1 and 3 cross each other (a bow-tie); list the corners in order around the area
+ValueError: polygon edges 0 and 2 cross each other (a bow-tie); list the corners in order around the area
 """
 
 from __future__ import annotations
@@ -36,9 +36,6 @@ def check_polygon(points: list[Point]) -> list[Point]:
     """Corners inside 0-1, a non-zero area, and no two edges crossing."""
     _check_normalised(points)
     n = len(points)
-    area = sum(points[i][0] * points[(i + 1) % n][1] - points[(i + 1) % n][0] * points[i][1] for i in range(n)) / 2
-    if abs(area) < 1e-6:
-        raise ValueError("polygon has no area (its corners lie on one line or repeat)")
     for i in range(n):
         for j in range(i + 2, n):
             if i == 0 and j == n - 1:
@@ -47,6 +44,9 @@ def check_polygon(points: list[Point]) -> list[Point]:
                 raise ValueError(
                     f"polygon edges {i} and {j} cross each other (a bow-tie); list the corners in order around the area"
                 )
+    area = sum(points[i][0] * points[(i + 1) % n][1] - points[(i + 1) % n][0] * points[i][1] for i in range(n)) / 2
+    if abs(area) < 1e-6:
+        raise ValueError("polygon has no area (its corners lie on one line or repeat)")
     return points
 
 
