@@ -19,6 +19,7 @@ from storewatch.core.detections import Detections
 
 H_BINS, S_BINS, V_BINS = 8, 4, 4
 PART_DIM = H_BINS * S_BINS + V_BINS
+_HUE_SHIFT = 180 // (2 * H_BINS)
 DIM = 2 * PART_DIM
 _PARTS = ((0.15, 0.55), (0.55, 0.95))
 """Vertical bands of the box: torso and legs (the head and the feet carry little colour)."""
@@ -27,6 +28,9 @@ _PARTS = ((0.15, 0.55), (0.55, 0.95))
 def _part_histogram(hsv: NDArray[np.uint8]) -> NDArray[np.float32]:
     if hsv.size == 0:
         return np.zeros(PART_DIM, np.float32)
+    # Hue is circular (OpenCV: 0-179) and red sits at both ends: shift by half a bin so red falls in one bin.
+    hsv = hsv.copy()
+    hsv[..., 0] = ((hsv[..., 0].astype(np.uint16) + _HUE_SHIFT) % 180).astype(np.uint8)
     hs = cv2.calcHist([hsv], [0, 1], None, [H_BINS, S_BINS], [0, 180, 0, 256]).reshape(-1)
     v = cv2.calcHist([hsv], [2], None, [V_BINS], [0, 256]).reshape(-1)
     # Hue means little for dark or grey pixels; their brightness histogram carries the information instead.
