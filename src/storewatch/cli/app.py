@@ -29,26 +29,19 @@ def _register() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script; prints ``StorewatchError`` as a message and returns status 2."""
+    """Entry point of the console script; prints ``StorewatchError`` as a message and returns status 2.
+
+    Usage errors (unknown option, bad value) are reported by typer itself with status 2.
+    """
     _register()
     try:
-        code = app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="storewatch")
     except StorewatchError as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
         return 2
-    except typer.Exit as exc:
-        return int(exc.exit_code)
-    except typer.Abort:
-        typer.secho("aborted", err=True)
-        return 130
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        raise
-    return int(code) if isinstance(code, int) else 0
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return 0
 
 
 if __name__ == "__main__":

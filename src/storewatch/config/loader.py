@@ -14,6 +14,7 @@ site.yaml:4: stores[0].colour: unknown key (allowed keys are listed by `storewat
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,7 +84,7 @@ def _duplicate_keys(node: yaml.Node, path: Loc = ()) -> list[tuple[yaml.Node, Lo
     return found
 
 
-def _message(err: dict[str, Any]) -> str:
+def _message(err: Mapping[str, Any]) -> str:
     if err["type"] == "extra_forbidden":
         return "unknown key (allowed keys are listed by `storewatch config schema`)"
     if err["type"] == "missing":

@@ -141,8 +141,8 @@ class SiteConfig(_Strict):
 
     site: Site = Field(description="The site's identity.")
     stores: list[Store] = Field(min_length=1, description="Stores of the site.")
-    detector: DetectorConfig = Field(default_factory=DetectorConfig, description="Object detector settings.")  # type: ignore[arg-type]
-    tracker: TrackerConfig = Field(default_factory=TrackerConfig, description="Tracker settings.")  # type: ignore[arg-type]
+    detector: DetectorConfig = Field(default_factory=DetectorConfig, description="Object detector settings.")
+    tracker: TrackerConfig = Field(default_factory=TrackerConfig, description="Tracker settings.")
 
     @model_validator(mode="after")
     def _unique_stores(self) -> SiteConfig:

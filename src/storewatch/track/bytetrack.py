@@ -56,7 +56,8 @@ class _TrackState:
     """Running mean of the appearance descriptor, when detections carry one."""
 
     def box(self) -> NDArray[np.float64]:
-        return kalman.xyah_to_xyxy(self.mean[None, :4])[0]
+        box: NDArray[np.float64] = kalman.xyah_to_xyxy(self.mean[None, :4])[0]
+        return box
 
 
 class ByteTracker:
@@ -174,8 +175,9 @@ class ByteTracker:
         track_emb = np.stack([self._tracks[track_idx[k]].embedding for k in have])  # type: ignore[misc]
         det_emb = np.asarray(emb[rows], np.float64)
         valid = np.flatnonzero(np.linalg.norm(det_emb, axis=1) > 0)
-        dist[np.ix_(have, valid)] = 1.0 - track_emb @ det_emb[valid].T
-        known[np.ix_(have, valid)] = True
+        rows_have = np.asarray(have, np.int64)
+        dist[np.ix_(rows_have, valid)] = 1.0 - track_emb @ det_emb[valid].T
+        known[np.ix_(rows_have, valid)] = True
         return dist, known
 
     def _recover(
@@ -241,7 +243,7 @@ class ByteTracker:
             return
         a = self.config.appearance_momentum
         mixed = a * t.embedding + (1 - a) * new
-        t.embedding = mixed / max(float(np.linalg.norm(mixed)), 1e-6)
+        t.embedding = (mixed / max(float(np.linalg.norm(mixed)), 1e-6)).astype(np.float32)
 
     def _start_tracks(
         self, dets: Detections, rows: NDArray[np.int64], now: float, first_frame: bool
@@ -271,9 +273,7 @@ class ByteTracker:
         for t in self._tracks:
             if id(t) in seen:
                 keep.append(t)
-            elif t.state == TrackState.TENTATIVE:
-                ended.append(t.number)
-            elif now - t.last_seen_s > self.config.lost_ttl_s:
+            elif t.state == TrackState.TENTATIVE or now - t.last_seen_s > self.config.lost_ttl_s:
                 ended.append(t.number)
             else:
                 t.state = TrackState.LOST
