@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.conftest import REFERENCE_DIR, need_shared
 
 from storewatch.errors import ModelError
 from storewatch.models import fetch as fetch_mod
@@ -17,6 +16,7 @@ from storewatch.models.convert import convert
 from storewatch.models.manifest import read_manifest
 from storewatch.models.registry import MODELS, model_path
 from storewatch.models.tfjs import load_tfjs
+from tests.conftest import REFERENCE_DIR, need_shared
 
 
 def _node(name, op, inputs=(), **attr):
@@ -236,12 +236,11 @@ def test_verify_catches_a_corrupt_copy(cached_model, tmp_path):
 @pytest.mark.models
 @pytest.mark.shared
 def test_detections_match_the_reference_on_real_frames(cached_model):
-    from tests.conftest import PETS_VIDEO
-
     from storewatch.detect.config import DetectorConfig
     from storewatch.detect.nanodet import NanoDetDetector
     from storewatch.inference.backend import open_backend
     from storewatch.video.source import VideoSource
+    from tests.conftest import PETS_VIDEO
 
     ref = json.loads(need_shared(REFERENCE_DIR / "nanodet-vtest-detections.json").read_text())["frames"]
     from storewatch.detect.coco import COCO_CLASSES

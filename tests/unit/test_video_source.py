@@ -4,12 +4,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.conftest import write_video
 
 from storewatch.errors import VideoError
 from storewatch.video.prefetch import prefetch
 from storewatch.video.source import VideoSource
 from storewatch.video.writer import Mp4Writer
+from tests.conftest import write_video
 
 
 def test_frames_carry_identity_and_time(make_video):
