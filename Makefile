@@ -27,7 +27,11 @@ models: $(VENV)/.installed
 	$(BIN)/storewatch models fetch
 
 demo: setup
+	@case "$(VIDEO)" in *://*) ;; *) [ -e "$(VIDEO)" ] || { \
+		echo "error: the sample camera $(VIDEO) is not here; run: make demo VIDEO=<video file or stream URL>"; \
+		exit 2; } ;; esac
 	$(BIN)/storewatch track "$(VIDEO)" --out $(OUT)/tracks.txt --video-out $(OUT)/annotated.mp4
+	@echo "demo: annotated video $(OUT)/annotated.mp4, tracks $(OUT)/tracks.txt"
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check src tests

@@ -25,7 +25,7 @@ def fetch_cmd(
     from storewatch.models.fetch import fetch
     from storewatch.models.registry import known_models
 
-    console = Console(stderr=True)
+    console = Console(stderr=True, log_path=False)
     with console.status("preparing models") as status:
 
         def report(msg: str) -> None:
