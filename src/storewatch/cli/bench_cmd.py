@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from storewatch.detect.config import BackendKind
+from storewatch.cli.options import BackendOpt, ConfigOpt, FillGapsOpt, FramesOpt, QuietOpt, ThreadsOpt
 
 app = typer.Typer(help="Benchmarks (accuracy and speed) against real data.", no_args_is_help=True)
 
@@ -18,18 +18,16 @@ app = typer.Typer(help="Benchmarks (accuracy and speed) against real data.", no_
 def tracking(
     video: Annotated[Path, typer.Option(help="Video with ground truth.")],
     gt: Annotated[Path, typer.Option(help="MOTChallenge ground truth file.")],
-    frames: Annotated[str | None, typer.Option(help="Frame range A-B (1-based, inclusive).")] = None,
-    config: Annotated[Path | None, typer.Option(help="Site YAML with detector/tracker settings.")] = None,
-    backend: Annotated[BackendKind | None, typer.Option(help="Inference engine.")] = None,
-    threads: Annotated[int | None, typer.Option(min=1, max=64, help="Inference threads.")] = None,
+    frames: FramesOpt = None,
+    config: ConfigOpt = None,
+    backend: BackendOpt = None,
+    threads: ThreadsOpt = None,
     baseline: Annotated[
         Path | None, typer.Option(help="Baseline JSON: exit 1 if MOTA, IDF1 or HOTA falls > 0.02 below it.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON result.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-    fill_gaps_s: Annotated[
-        float, typer.Option(min=0.0, max=10.0, help="Fill gaps in a track up to this long, seconds (0 = off).")
-    ] = 1.0,
+    quiet: QuietOpt = False,
+    fill_gaps_s: FillGapsOpt = 1.0,
 ) -> None:
     """MOTA, IDF1, HOTA, detector precision/recall and fps of our detector + tracker on a video."""
     from storewatch.analysis.tracking import open_detector

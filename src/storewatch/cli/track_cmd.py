@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from storewatch.cli.options import BackendOpt, ConfigOpt, FillGapsOpt, FramesOpt, QuietOpt, ThreadsOpt
 from storewatch.detect.config import BackendKind, DetectorConfig
 from storewatch.errors import StorewatchError
 from storewatch.track.config import TrackerConfig
@@ -57,15 +58,13 @@ def track(
     video_out: Annotated[
         Path | None, typer.Option("--video-out", help="Also write an annotated H.264 MP4 here.")
     ] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="Site YAML: detector and tracker settings.")] = None,
-    backend: Annotated[BackendKind | None, typer.Option(help="Inference engine (overrides config).")] = None,
-    threads: Annotated[int | None, typer.Option(min=1, max=64, help="Inference threads.")] = None,
-    frames: Annotated[str | None, typer.Option(help="Frame range A-B (1-based, inclusive).")] = None,
+    config: ConfigOpt = None,
+    backend: BackendOpt = None,
+    threads: ThreadsOpt = None,
+    frames: FramesOpt = None,
     summary_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-    fill_gaps_s: Annotated[
-        float, typer.Option(min=0.0, max=10.0, help="Fill gaps in a track up to this long, seconds (0 = off).")
-    ] = 1.0,
+    quiet: QuietOpt = False,
+    fill_gaps_s: FillGapsOpt = 1.0,
 ) -> None:
     """Detect and track people; write one row per tracked person per frame: frame,id,x,y,w,h,score,-1,-1,-1."""
     from storewatch.analysis.track_file import track_to_files

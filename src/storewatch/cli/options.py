@@ -1,0 +1,19 @@
+"""Command-line options shared by the commands that run the perception pipeline (one definition each)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from storewatch.detect.config import BackendKind
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Site YAML: detector and tracker settings.")]
+BackendOpt = Annotated[BackendKind | None, typer.Option(help="Inference engine (overrides the config).")]
+ThreadsOpt = Annotated[int | None, typer.Option(min=1, max=64, help="Inference threads (overrides the config).")]
+FramesOpt = Annotated[str | None, typer.Option(help="Frame range A-B (1-based, inclusive).")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+FillGapsOpt = Annotated[
+    float, typer.Option(min=0.0, max=10.0, help="Fill gaps in a track up to this long, seconds (0 = off).")
+]
