@@ -231,6 +231,9 @@ def test_verify_catches_a_corrupt_copy(cached_model, tmp_path):
     onnx_file.write_bytes(bytes(data))
     (result,) = verify_models(cache=cache)
     assert not result.ok and "corrupt" in result.message and "--force" in result.message
+    with pytest.raises(ModelError) as err:
+        model_path("nanodet", cache)
+    assert "is corrupt" in str(err.value) and "storewatch models fetch --force" in str(err.value)
 
 
 @pytest.mark.models

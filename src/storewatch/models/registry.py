@@ -75,11 +75,22 @@ def model_cache_dir() -> Path:
     return Path(user_cache_dir("storewatch")) / "models"
 
 
-def model_path(name: str, cache_dir: Path | None = None) -> Path:
-    """The converted ONNX file of ``name``; a clear error with the fixing command when it is not there."""
+def model_path(name: str, cache_dir: Path | None = None, *, check_hash: bool = True) -> Path:
+    """The converted ONNX file of ``name``; a clear error with the fixing command when it is missing, or (with
+    ``check_hash``, about 50 ms) when its sha256 differs from the manifest's: a damaged file is refused before it
+    can compute wrong detections."""
+    from storewatch.models.manifest import read_manifest, sha256_file
+
     spec_for(name)
     cache = cache_dir or model_cache_dir()
     path = cache / name / "model.onnx"
     if not path.is_file():
         raise ModelError(f"model {name!r} is not in the model cache at {cache}", fix=FETCH_COMMAND)
+    if check_hash:
+        manifest = read_manifest(cache)
+        record = manifest.models.get(name) if manifest else None
+        if record is None:
+            raise ModelError(f"model {name!r} in {cache} has no manifest entry", fix=f"{FETCH_COMMAND} --force")
+        if sha256_file(path) != record.sha256:
+            raise ModelError(f"{path} is corrupt (sha256 differs from the manifest)", fix=f"{FETCH_COMMAND} --force")
     return path
