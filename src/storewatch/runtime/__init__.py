@@ -1,0 +1,1 @@
+"""The live runtime: cameras captured in supervised threads, bounded queues, health, reconnects."""
