@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import numpy as np
+
+from storewatch.core import Detections
+from storewatch.detect.config import DetectorConfig
+from storewatch.detect.gated import GatedDetector
+
+
+class CountingDetector:
+    """Finds a 'person' wherever the image is bright; records where it was asked to look."""
+
+    config = DetectorConfig()
+
+    def __init__(self) -> None:
+        self.full, self.windows = 0, []
+
+    def _find(self, image, ox=0, oy=0):
+        ys, xs = np.nonzero(image[..., 0] > 200)
+        if not len(xs):
+            return Detections.empty()
+        return Detections([[xs.min() + ox, ys.min() + oy, xs.max() + 1 + ox, ys.max() + 1 + oy]], [0.9], [0])
+
+    def detect(self, image):
+        self.full += 1
+        return self._find(image)
+
+    def detect_window(self, image, window):
+        self.windows.append(window)
+        x1, y1, x2, y2 = (int(v) for v in window)
+        return self._find(image[y1:y2, x1:x2], x1, y1)
+
+
+def scene(x=None):
+    img = np.full((480, 640, 3), 80, np.uint8)
+    if x is not None:
+        img[200:300, x : x + 40] = 255
+    return img
+
+
+def test_still_scene_costs_only_the_periodic_full_frame():
+    det = CountingDetector()
+    gate = GatedDetector(det, full_frame_interval_s=2.0)
+    for i in range(50):  # 5 s at 10 fps of an empty, still scene
+        assert len(gate.detect(scene(), i * 0.1)) == 0
+    assert det.full == 3 and det.windows == [] and gate.stats.idle_frames == 47
+
+
+def test_motion_is_looked_at_in_windows_at_the_right_place():
+    det = CountingDetector()
+    gate = GatedDetector(det, full_frame_interval_s=10.0)
+    gate.detect(scene(), 0.0)  # full frame, learns the background
+    out = gate.detect(scene(300), 0.1)  # someone walks in
+    assert det.full == 1 and len(det.windows) == 1
+    x1, y1, x2, y2 = det.windows[0]
+    assert x1 <= 300 and x2 >= 340 and y1 <= 200 and y2 >= 300 and (x2 - x1) * (y2 - y1) < 0.2 * 640 * 480
+    assert out.xyxy.tolist() == [[300.0, 200.0, 340.0, 300.0]]
+    assert gate.stats.input_pixels < 2 * 640 * 480
+
+
+def test_naive_mode_runs_the_full_frame_every_time():
+    det = CountingDetector()
+    gate = GatedDetector(det, naive=True)
+    for i in range(5):
+        gate.detect(scene(100 + 10 * i), i * 0.1)
+    assert det.full == 5 and det.windows == []
+
+
+def test_tracked_people_are_rechecked_even_when_still():
+    det = CountingDetector()
+    gate = GatedDetector(det, full_frame_interval_s=10.0, recheck_interval_s=1.0)
+    gate.detect(scene(300), 0.0)
+    tracked = np.array([[300, 200, 340, 300]], np.float32)
+    outs = [gate.detect(scene(300), 0.1 * i, tracked) for i in range(1, 12)]
+    assert len(det.windows) >= 1 and sum(len(o) for o in outs) >= 1
+
+
+def test_window_detection_sees_what_the_full_frame_sees(pets_video):
+    import pytest
+
+    from storewatch.analysis.tracking import open_detector
+    from storewatch.core.detections import box_iou
+    from storewatch.errors import ModelError
+    from storewatch.video.source import VideoSource
+
+    try:
+        det = open_detector(DetectorConfig())
+    except ModelError as exc:
+        pytest.skip(f"{exc}")
+    with VideoSource(pets_video) as src:
+        image = next(f.image for f in src.frames() if f.meta.seq == 99)
+    full = det.detect(image)
+    people = full[(full.class_id == 0) & (full.confidence > 0.6)]
+    assert len(people) >= 3
+    for box in people.xyxy:
+        w, h = box[2] - box[0], box[3] - box[1]
+        window = (box[0] - w, box[1] - h / 2, box[2] + w, box[3] + h / 2)
+        seen = det.detect_window(image, window)
+        assert box_iou(box[None], seen.xyxy).max() > 0.7
