@@ -7,7 +7,7 @@ import queue
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import numpy as np
@@ -19,16 +19,9 @@ from storewatch.runtime.camera import CameraCapture, LiveFileSource
 from storewatch.runtime.health import Health
 from storewatch.runtime.queues import DropOldestQueue
 from storewatch.video.source import Frame
+from tests.helpers import wait_for
 
 CAM = CameraId("s1/c1")
-
-
-def wait_for(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.01)
 
 
 def make_frame(seq: int) -> Frame:

@@ -2,33 +2,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from storewatch.core import Detections
 from storewatch.detect.config import DetectorConfig
 from storewatch.detect.gated import GatedDetector
-
-
-class CountingDetector:
-    """Finds a 'person' wherever the image is bright; records where it was asked to look."""
-
-    config = DetectorConfig()
-
-    def __init__(self) -> None:
-        self.full, self.windows = 0, []
-
-    def _find(self, image, ox=0, oy=0):
-        ys, xs = np.nonzero(image[..., 0] > 200)
-        if not len(xs):
-            return Detections.empty()
-        return Detections([[xs.min() + ox, ys.min() + oy, xs.max() + 1 + ox, ys.max() + 1 + oy]], [0.9], [0])
-
-    def detect(self, image):
-        self.full += 1
-        return self._find(image)
-
-    def detect_window(self, image, window):
-        self.windows.append(window)
-        x1, y1, x2, y2 = (int(v) for v in window)
-        return self._find(image[y1:y2, x1:x2], x1, y1)
+from tests.helpers import CountingDetector
 
 
 def scene(x=None):

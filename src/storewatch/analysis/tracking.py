@@ -18,6 +18,7 @@ from storewatch.appearance.color import ColorDescriber
 from storewatch.core.detections import Detections
 from storewatch.detect.coco import PERSON
 from storewatch.detect.config import DetectorConfig
+from storewatch.detect.nanodet import NanoDetDetector
 from storewatch.track.bytetrack import ByteTracker
 from storewatch.track.config import TrackerConfig
 from storewatch.video.prefetch import prefetch
@@ -59,9 +60,8 @@ class RunStats:
         return float(np.percentile(self.detect_s, q) * 1000) if self.detect_s else 0.0
 
 
-def open_detector(config: DetectorConfig) -> Detector:
+def open_detector(config: DetectorConfig) -> NanoDetDetector:
     """The configured detector, loaded from the model cache (a clear error names the fix if it is missing)."""
-    from storewatch.detect.nanodet import NanoDetDetector
     from storewatch.inference.backend import open_backend
     from storewatch.models.registry import model_path
 

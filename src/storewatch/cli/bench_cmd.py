@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from storewatch.cli.options import BackendOpt, ConfigOpt, FillGapsOpt, FramesOpt, QuietOpt, ThreadsOpt
+from storewatch.cli.track_cmd import load_configs
 
 app = typer.Typer(help="Benchmarks (accuracy and speed) against real data.", no_args_is_help=True)
 
@@ -32,7 +33,7 @@ def tracking(
     """MOTA, IDF1, HOTA, detector precision/recall and fps of our detector + tracker on a video."""
     from storewatch.analysis.tracking import open_detector
     from storewatch.bench.tracking import compare_with_baseline, load_baseline, run_tracking_benchmark
-    from storewatch.cli.track_cmd import load_configs, parse_frames
+    from storewatch.cli.track_cmd import parse_frames
 
     det_cfg, trk_cfg = load_configs(config, backend, threads)
     first, last = parse_frames(frames)
@@ -55,3 +56,30 @@ def tracking(
             print(f"regression: {p}", file=sys.stderr)
         if problems:
             raise typer.Exit(1)
+
+
+@app.command("pipeline")
+def pipeline(
+    cameras: Annotated[int, typer.Option(min=1, max=64, help="Live cameras to simulate.")] = 8,
+    seconds: Annotated[float, typer.Option(min=1.0, max=3600.0, help="Measurement time per mode.")] = 30.0,
+    mode: Annotated[str, typer.Option(help="gated, naive or both.")] = "both",
+    video: Annotated[Path, typer.Option(help="Video replayed by every camera.")] = Path(
+        "../shared/data/pets09-s2l1/vtest.avi"
+    ),
+    config: ConfigOpt = None,
+    backend: BackendOpt = None,
+    threads: ThreadsOpt = None,
+) -> None:
+    """Replay a video as N live cameras at real time; print detect fps, latency, drops, CPU, memory as JSON."""
+    from storewatch.analysis.tracking import open_detector
+    from storewatch.bench.pipeline import run_pipeline_benchmark
+    from storewatch.errors import StorewatchError
+    from storewatch.video.source import check_video_file
+
+    modes = {"both": ("gated", "naive"), "gated": ("gated",), "naive": ("naive",)}.get(mode)
+    if modes is None:
+        raise StorewatchError(f"--mode {mode!r}: choose gated, naive or both")
+    check_video_file(video)
+    det_cfg, _ = load_configs(config, backend, threads)
+    detector = open_detector(det_cfg)
+    print(json.dumps(run_pipeline_benchmark(video, detector, cameras, seconds, modes)))

@@ -1,0 +1,134 @@
+"""Many cameras, one detector: the live pipeline of a store.
+
+Each camera is captured in its own thread into a small drop-oldest queue. One detector thread serves every camera
+in turn: it takes a camera's newest frame when the camera's detection is due (``detect_fps``), runs the gated
+detector and the camera's tracker, and hands the result to the subscriber. Frames older than the newest are
+skipped by design (the detection rate is lower than the camera's), which is counted apart from overflow drops.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from storewatch.analysis.tracking import FrameResult
+from storewatch.appearance.color import ColorDescriber
+from storewatch.core.ids import CameraId
+from storewatch.detect.coco import PERSON
+from storewatch.detect.gated import GatedDetector, WindowDetector
+from storewatch.runtime.camera import CameraCapture, SourceFactory
+from storewatch.runtime.queues import DropOldestQueue
+from storewatch.track.bytetrack import ByteTracker
+from storewatch.track.config import TrackerConfig
+from storewatch.video.source import Frame
+
+Subscriber = Callable[[CameraId, FrameResult], None]
+
+
+@dataclass(slots=True)
+class CameraLane:
+    camera_id: CameraId
+    capture: CameraCapture
+    frames: DropOldestQueue[Frame]
+    gate: GatedDetector
+    tracker: ByteTracker
+    interval_s: float
+    next_due: float = 0.0
+    processed: int = 0
+    skipped_by_rate: int = 0
+    latencies_s: list[float] = field(default_factory=list)
+    detect_s: float = 0.0
+
+
+class Pipeline:
+    """``start()``, ``stop()``; results go to ``subscriber``; ``lanes`` hold per-camera counters."""
+
+    def __init__(
+        self,
+        sources: dict[CameraId, SourceFactory],
+        detector: WindowDetector,
+        *,
+        detect_fps: float = 5.0,
+        naive: bool = False,
+        tracker_config: TrackerConfig | None = None,
+        subscriber: Subscriber | None = None,
+        queue_size: int = 4,
+    ) -> None:
+        if detect_fps <= 0:
+            raise ValueError("detect_fps must be positive")
+        self.subscriber = subscriber
+        self._describer = ColorDescriber((PERSON,))
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.lanes: list[CameraLane] = []
+        for camera_id, factory in sources.items():
+            frames: DropOldestQueue[Frame] = DropOldestQueue(queue_size)
+            self.lanes.append(
+                CameraLane(
+                    camera_id,
+                    CameraCapture(camera_id, factory, frames),
+                    frames,
+                    GatedDetector(detector, naive=naive),
+                    ByteTracker(tracker_config, camera_id),
+                    1.0 / detect_fps,
+                )
+            )
+
+    def start(self) -> None:
+        for lane in self.lanes:
+            lane.capture.start()
+        self._thread = threading.Thread(target=self._serve, name="detector", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+        for lane in self.lanes:
+            lane.capture.stop()
+
+    def _newest(self, lane: CameraLane) -> Frame | None:
+        frame = None
+        while True:
+            try:
+                newer = lane.frames.get(timeout=0)
+            except queue.Empty:
+                return frame
+            if frame is not None:
+                lane.skipped_by_rate += 1
+            frame = newer
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            worked = False
+            for lane in self.lanes:
+                now = time.monotonic()
+                if now < lane.next_due:
+                    continue
+                frame = self._newest(lane)
+                if frame is None:
+                    continue
+                lane.next_due = max(lane.next_due + lane.interval_s, now)
+                self._process(lane, frame)
+                worked = True
+            if not worked:
+                self._stop.wait(0.005)
+
+    def _process(self, lane: CameraLane, frame: Frame) -> None:
+        t0 = time.perf_counter()
+        tracked = np.array([t.box_xyxy for t in lane.tracker.tracks()], np.float32).reshape(-1, 4)
+        dets = lane.gate.detect(frame.image, frame.meta.mono_s, tracked)
+        detect_s = time.perf_counter() - t0
+        dets = self._describer.describe(frame.image, dets)
+        result = FrameResult(frame, dets, lane.tracker.update(dets, frame.meta), detect_s)
+        lane.detect_s += time.perf_counter() - t0
+        lane.processed += 1
+        if self.subscriber is not None:
+            self.subscriber(lane.camera_id, result)
+        if len(lane.latencies_s) < 100_000:
+            lane.latencies_s.append(time.monotonic() - frame.meta.mono_s)

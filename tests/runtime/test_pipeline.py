@@ -1,0 +1,38 @@
+"""The live pipeline: several cameras served by one detector at the configured rate."""
+
+from __future__ import annotations
+
+import time
+
+from storewatch.core import CameraId
+from storewatch.runtime.camera import LiveFileSource
+from storewatch.runtime.pipeline import Pipeline
+from tests.helpers import CountingDetector, wait_for
+
+
+def test_two_cameras_share_one_detector_at_their_rate(make_video):
+    path = make_video(frames=40, fps=20)
+    cams = [CameraId("s1/a"), CameraId("s1/b")]
+    seen: dict[str, int] = {c: 0 for c in cams}
+
+    def subscriber(camera, result):
+        seen[camera] += 1
+        assert result.frame.meta.camera_id == camera
+
+    pipeline = Pipeline(
+        {c: (lambda c=c: LiveFileSource(path, c, loop=True)) for c in cams},
+        CountingDetector(),
+        detect_fps=5.0,
+        subscriber=subscriber,
+    )
+    t0 = time.monotonic()
+    pipeline.start()
+    try:
+        wait_for(lambda: min(seen.values()) >= 6, timeout_s=10)
+    finally:
+        pipeline.stop()
+    elapsed = time.monotonic() - t0
+    for lane in pipeline.lanes:
+        assert lane.processed <= 5.0 * elapsed + 2  # never faster than detect_fps
+        assert lane.skipped_by_rate > 0  # the camera runs at 20 fps, detection at 5
+        assert lane.latencies_s and max(lane.latencies_s) < 1.0
