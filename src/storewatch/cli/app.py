@@ -17,6 +17,21 @@ app = typer.Typer(
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from storewatch import __version__
+
+        typer.echo(f"storewatch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit.", callback=_version),
+) -> None:
+    """Camera-agnostic AI video analytics for retail loss prevention."""
+
+
 def _register() -> None:
     # Sub-command modules are imported here (not at module level of their packages) so that `storewatch --help`
     # stays fast and a missing optional dependency breaks only its own command.
