@@ -36,3 +36,24 @@ def test_two_cameras_share_one_detector_at_their_rate(make_video):
         assert lane.processed <= 5.0 * elapsed + 2  # never faster than detect_fps
         assert lane.skipped_by_rate > 0  # the camera runs at 20 fps, detection at 5
         assert lane.latencies_s and max(lane.latencies_s) < 1.0
+
+
+def test_metrics_are_exposed_in_prometheus_text(make_video):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from storewatch.runtime.metrics import metrics_text
+
+    path = make_video(frames=20, fps=20)
+    cam = CameraId("s1/a")
+    pipeline = Pipeline({cam: lambda: LiveFileSource(path, cam)}, CountingDetector(), detect_fps=5.0)
+    pipeline.start()
+    try:
+        wait_for(lambda: pipeline.lanes[0].processed >= 3)
+    finally:
+        pipeline.stop()
+    families = {f.name: f for f in text_string_to_metric_families(metrics_text(pipeline).decode())}
+    detected = families["storewatch_frames_detected"].samples[0]
+    assert detected.labels == {"camera": "s1/a"} and detected.value >= 3
+    health = {s.labels["state"]: s.value for s in families["storewatch_camera_health"].samples}
+    assert sorted(health) == ["degraded", "offline", "ok"] and sum(health.values()) == 1.0
+    assert "storewatch_frames_dropped" in families and "storewatch_frame_latency_p95_seconds" in families
