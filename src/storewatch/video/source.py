@@ -14,6 +14,7 @@ ships its own FFmpeg, so nothing else is installed.  This module adds what a pro
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -84,17 +85,24 @@ class VideoSource:
         *,
         start_utc: datetime | None = None,
         decoder_threads: int = 1,
+        live: bool = False,
+        options: dict[str, str] | None = None,
+        timeout_s: tuple[float, float] = (10.0, 5.0),
     ) -> None:
+        """``live``: stamp frames with the capture time (monotonic and UTC now) instead of the stream's time;
+        ``options``: FFmpeg options (e.g. ``rtsp_transport=tcp``); ``timeout_s``: (open, read) timeouts, so a
+        stalled network read ends instead of blocking forever."""
         import av
 
         self.location = str(location)
         self.camera_id = CameraId(str(camera_id))
         self.start_utc = start_utc or datetime.now(UTC)
         self.stats = DecodeStats()
+        self.live = live
         if not is_url(self.location):
             check_video_file(Path(self.location))
         try:
-            self._container: Any = av.open(self.location, timeout=10.0)
+            self._container: Any = av.open(self.location, options=options or {}, timeout=timeout_s)
         except av.error.FFmpegError as exc:
             raise VideoError(f"{self.location}: cannot be opened as video ({_reason(exc)})") from exc
         if not self._container.streams.video:
@@ -170,11 +178,16 @@ class VideoSource:
             t = seq / self.fps if self.fps > 0 else float(seq)
         image: NDArray[np.uint8] = frame.to_ndarray(format="bgr24")
         self.stats.delivered += 1
+        mono, utc = (
+            (time.monotonic(), datetime.now(UTC))
+            if self.live
+            else (float(t), self.start_utc + timedelta(seconds=float(t)))
+        )
         meta = FrameMeta(
             camera_id=self.camera_id,
             seq=seq,
-            mono_s=float(t),
-            utc=self.start_utc + timedelta(seconds=float(t)),
+            mono_s=mono,
+            utc=utc,
             width=image.shape[1],
             height=image.shape[0],
             pts_s=float(frame.time) if frame.time is not None else None,
@@ -185,3 +198,21 @@ class VideoSource:
 def _reason(exc: Exception) -> str:
     text = getattr(exc, "strerror", None) or str(exc)
     return str(text).strip()
+
+
+def stream_options(location: str, *, rtsp_transport: str = "tcp") -> dict[str, str]:
+    """FFmpeg options that make a camera stream behave: RTSP over TCP (or UDP) and little input buffering.
+
+    >>> stream_options("rtsp://192.0.2.1/live", rtsp_transport="udp")
+    {'rtsp_transport': 'udp', 'fflags': 'nobuffer'}
+    >>> stream_options("/recordings/cam1.mp4")
+    {}
+    """
+    if rtsp_transport not in ("tcp", "udp"):
+        raise ValueError(f"rtsp_transport must be tcp or udp, got {rtsp_transport!r}")
+    lower = location.lower()
+    if lower.startswith(("rtsp://", "rtsps://")):
+        return {"rtsp_transport": rtsp_transport, "fflags": "nobuffer"}
+    if is_url(location):
+        return {"fflags": "nobuffer"}
+    return {}
