@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -88,10 +88,12 @@ class VideoSource:
         live: bool = False,
         options: dict[str, str] | None = None,
         timeout_s: tuple[float, float] = (10.0, 5.0),
+        on_packet: Callable[[Any], None] | None = None,
     ) -> None:
         """``live``: stamp frames with the capture time (monotonic and UTC now) instead of the stream's time;
         ``options``: FFmpeg options (e.g. ``rtsp_transport=tcp``); ``timeout_s``: (open, read) timeouts, so a
-        stalled network read ends instead of blocking forever."""
+        stalled network read ends instead of blocking forever; ``on_packet`` sees every encoded packet before it is
+        decoded (for the recording ring)."""
         import av
 
         self.location = str(location)
@@ -99,6 +101,7 @@ class VideoSource:
         self.start_utc = start_utc or datetime.now(UTC)
         self.stats = DecodeStats()
         self.live = live
+        self._on_packet = on_packet
         if not is_url(self.location):
             check_video_file(Path(self.location))
         try:
@@ -138,6 +141,8 @@ class VideoSource:
         av.logging.set_level(av.logging.ERROR)
         try:
             for packet in self._demux():
+                if self._on_packet is not None:
+                    self._on_packet(packet)
                 with av.logging.Capture() as logs:
                     try:
                         decoded = packet.decode()
