@@ -1,0 +1,1 @@
+"""Camera discovery and configuration helpers (ONVIF)."""
