@@ -57,3 +57,32 @@ def test_metrics_are_exposed_in_prometheus_text(make_video):
     health = {s.labels["state"]: s.value for s in families["storewatch_camera_health"].samples}
     assert sorted(health) == ["degraded", "offline", "ok"] and sum(health.values()) == 1.0
     assert "storewatch_frames_dropped" in families and "storewatch_frame_latency_p95_seconds" in families
+
+
+def test_pipeline_from_a_site_file(tmp_path):
+    import yaml
+
+    from storewatch.config import SiteConfig
+    from tests.conftest import write_video
+
+    video = tmp_path / "door.mp4"
+    write_video(video, frames=40, size=(320, 240), fps=20, codec="libx264")
+    text = f"""
+site: {{id: demo}}
+stores:
+  - id: s1
+    cameras:
+      - {{id: door, source: "{video}", detect_fps: 4}}
+      - {{id: spare, source: "{video}", enabled: false}}
+"""
+    site = SiteConfig.model_validate(yaml.safe_load(text))
+    seen = []
+    pipeline = Pipeline.from_site(site, CountingDetector(), subscriber=lambda cam, r: seen.append(cam))
+    assert [lane.camera_id for lane in pipeline.lanes] == ["s1/door"]
+    assert pipeline.lanes[0].interval_s == 0.25
+    pipeline.start()
+    try:
+        wait_for(lambda: len(seen) >= 3)
+    finally:
+        pipeline.stop()
+    assert set(seen) == {"s1/door"}

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from storewatch.core.ids import CameraId
 from storewatch.runtime.backoff import Backoff
@@ -32,6 +32,19 @@ class FrameSource(Protocol):
 
 
 SourceFactory = Callable[[], FrameSource]
+PacketHook = Callable[[Any], None]
+HookedSourceFactory = Callable[[PacketHook], FrameSource]
+"""Opens a camera's source, handing every encoded packet to the hook (the camera's recording ring)."""
+
+
+def open_camera_source(location: str, camera_id: CameraId, on_packet: PacketHook | None = None) -> FrameSource:
+    """A live source for a camera: network streams with capture-time stamps and timeouts; a file played as a
+    live camera, looped."""
+    from storewatch.video.source import is_url, stream_options
+
+    if is_url(location):
+        return VideoSource(location, camera_id, live=True, options=stream_options(location), on_packet=on_packet)
+    return LiveFileSource(location, camera_id, loop=True, on_packet=on_packet)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,16 +171,25 @@ class LiveFileSource:
     """A video file played as a live camera: paced at real time (times ``speed``), re-stamped with capture
     times, looped if asked. Used for the demo, tests and benchmarks."""
 
-    def __init__(self, path: Path | str, camera_id: CameraId | str, *, loop: bool = True, speed: float = 1.0) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        camera_id: CameraId | str,
+        *,
+        loop: bool = True,
+        speed: float = 1.0,
+        on_packet: Callable[[Any], None] | None = None,
+    ) -> None:
         if speed <= 0:
             raise ValueError("speed must be positive")
         self.path, self.camera_id, self.loop, self.speed = str(path), CameraId(str(camera_id)), loop, speed
+        self._on_packet = on_packet
         self._seq = 0
         self._closed = False
 
     def frames(self) -> Iterator[Frame]:
         while not self._closed:
-            with VideoSource(self.path, self.camera_id) as video:
+            with VideoSource(self.path, self.camera_id, on_packet=self._on_packet) as video:
                 start_mono, first_t = time.monotonic(), None
                 for frame in video.frames():
                     first_t = frame.meta.mono_s if first_t is None else first_t

@@ -13,15 +13,17 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from storewatch.analysis.tracking import FrameResult
 from storewatch.appearance.color import ColorDescriber
-from storewatch.core.ids import CameraId
+from storewatch.config.schema import SiteConfig
+from storewatch.core.ids import CameraId, camera_key
 from storewatch.detect.coco import PERSON
 from storewatch.detect.gated import GatedDetector, WindowDetector
-from storewatch.runtime.camera import CameraCapture, SourceFactory
+from storewatch.runtime.camera import CameraCapture, SourceFactory, open_camera_source
 from storewatch.runtime.queues import DropOldestQueue
 from storewatch.track.bytetrack import ByteTracker
 from storewatch.track.config import TrackerConfig
@@ -79,6 +81,22 @@ class Pipeline:
                 )
             )
 
+    @classmethod
+    def from_site(cls, site: SiteConfig, detector: WindowDetector, **kwargs: Any) -> Pipeline:
+        """A pipeline for every enabled camera of a site file (detect rate: the cameras' highest); a camera with a
+        sub-stream is analysed on it."""
+        sources: dict[CameraId, SourceFactory] = {}
+        rates = []
+        for store in site.stores:
+            for cam in store.cameras:
+                if cam.enabled:
+                    cid = camera_key(store.id, cam.id)
+                    sources[cid] = _site_source(cam.sub_source or cam.source, cid)
+                    rates.append(cam.detect_fps)
+        kwargs.setdefault("detect_fps", max(rates, default=5.0))
+        kwargs.setdefault("tracker_config", site.tracker)
+        return cls(sources, detector, **kwargs)
+
     def start(self) -> None:
         for lane in self.lanes:
             lane.capture.start()
@@ -132,3 +150,7 @@ class Pipeline:
             self.subscriber(lane.camera_id, result)
         if len(lane.latencies_s) < 100_000:
             lane.latencies_s.append(time.monotonic() - frame.meta.mono_s)
+
+
+def _site_source(location: str, camera_id: CameraId) -> SourceFactory:
+    return lambda: open_camera_source(location, camera_id)

@@ -3,7 +3,8 @@
 An alert needs the moments *before* the event. Keeping encoded packets (not decoded frames) costs what the stream
 costs — a few megabytes for 30 s of a typical camera — and a clip is written by copying packets into an MP4
 (remuxing): no quality loss and almost no CPU. A clip starts at the key frame at or before the requested start,
-because a decoder cannot start between key frames.
+because a decoder cannot start between key frames. The clip's codec parameters come from the live input stream,
+so clips are cut while that stream is open (PyAV crashes on a closed one).
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ class PacketRing:
             return
         t = float(packet.pts * packet.time_base)
         with self._lock:
-            if self.template is None:
+            if self.template is not packet.stream or (self._entries and t < self._entries[-1].t_s - 1.0):
+                self._entries.clear()  # a new stream (reconnect, a file looping): its times start again
                 self.template = packet.stream
             self._entries.append(_Entry(t, bool(packet.is_keyframe), packet))
             horizon = t - self.seconds
