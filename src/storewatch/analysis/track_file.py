@@ -57,11 +57,8 @@ def track_to_files(
                 writer.close()
         corrupt = source.stats.corrupt
         fps = source.fps or 10.0
-        rows = (
-            fill_gaps(concat_rows(collected), max_gap_frames=round(fill_gap_s * fps))
-            if fill_gap_s > 0
-            else (concat_rows(collected))
-        )
+        rows = concat_rows(collected)
+        rows = fill_gaps(rows, max_gap_frames=round(fill_gap_s * fps)) if fill_gap_s > 0 else rows
         write_mot(fh, rows)
     return {
         "video": str(video),

@@ -69,29 +69,9 @@ def run_tracking_benchmark(
     tracks = concat_rows(collected)
     if fill_gap_s > 0:
         tracks = fill_gaps(tracks, max_gap_frames=round(fill_gap_s * (fps or 10.0)))
-    first, last = first_seq + 1, last_seq + 1
-    scores_t = score_tracking(gt, tracks, first, last)
-    valid = gt.frames(first, last).select(gt.frames(first, last).flag != 0)
-    gt_frames = [valid.xyxy[valid.frame == f] for f in range(first, first + stats.frames)]
-    det_all = score_detections(gt_frames, dets_all)
-    det_conf = score_detections(gt_frames, dets_confident)
-    return {
-        "video": video.name,
-        "frames": f"{first}-{first + stats.frames - 1}",
-        "mota": round(scores_t.mota, 4),
-        "idf1": round(scores_t.idf1, 4),
-        "hota": round(scores_t.hota, 4),
-        "deta": round(scores_t.deta, 4),
-        "assa": round(scores_t.assa, 4),
-        "id_switches": scores_t.id_switches,
-        "false_positives": scores_t.false_positives,
-        "false_negatives": scores_t.false_negatives,
-        "gt_ids": scores_t.gt_ids,
-        "tracker_ids": scores_t.tracker_ids,
-        "det_precision": round(det_all.precision, 4),
-        "det_recall": round(det_all.recall, 4),
-        "det_precision_confident": round(det_conf.precision, 4),
-        "det_recall_confident": round(det_conf.recall, 4),
+    first = first_seq + 1
+    scored = _score(gt, tracks, first, first + stats.frames - 1, dets_all, dets_confident)
+    speed = {
         "fps": round(stats.frames / elapsed, 1),
         "detector_ms_p50": round(stats.detect_ms(50), 2),
         "detector_ms_p95": round(stats.detect_ms(95), 2),
@@ -101,6 +81,39 @@ def run_tracking_benchmark(
         "threads": detector_config.threads,
         "input_px": f"{detector_config.input_width_px}x{detector_config.input_height_px}",
         "machine": f"{platform.machine()} {_cpu_count()} cpu",
+    }
+    return {"video": video.name, "frames": f"{first}-{first + stats.frames - 1}", **scored, **speed}
+
+
+def _score(
+    gt: MotRows,
+    tracks: MotRows,
+    first: int,
+    last: int,
+    dets_all: list[NDArray[Any]],
+    dets_confident: list[NDArray[Any]],
+) -> dict[str, Any]:
+    """Tracking scores (TrackEval) and detector precision/recall for frames ``first..last``."""
+    t = score_tracking(gt, tracks, first, last)
+    valid = gt.frames(first, last).select(gt.frames(first, last).flag != 0)
+    gt_frames = [valid.xyxy[valid.frame == f] for f in range(first, last + 1)]
+    det_all = score_detections(gt_frames, dets_all)
+    det_conf = score_detections(gt_frames, dets_confident)
+    return {
+        "mota": round(t.mota, 4),
+        "idf1": round(t.idf1, 4),
+        "hota": round(t.hota, 4),
+        "deta": round(t.deta, 4),
+        "assa": round(t.assa, 4),
+        "id_switches": t.id_switches,
+        "false_positives": t.false_positives,
+        "false_negatives": t.false_negatives,
+        "gt_ids": t.gt_ids,
+        "tracker_ids": t.tracker_ids,
+        "det_precision": round(det_all.precision, 4),
+        "det_recall": round(det_all.recall, 4),
+        "det_precision_confident": round(det_conf.precision, 4),
+        "det_recall_confident": round(det_conf.recall, 4),
     }
 
 
