@@ -3,14 +3,22 @@
 Why our own: no tracking library fits this machine (Roboflow's ``trackers`` pulls the GUI OpenCV build, norfair
 pins numpy<2, boxmot pulls CUDA torch), and the product needs lifetimes in seconds and ids owned by the camera.
 
-Per update: all tracks are predicted to the frame's time (Kalman, constant velocity); then
+Per update: tracks not seen for longer than ``lost_ttl_s`` end (before matching, so after a long stall of the
+camera nothing is matched on stale grounds); the others are predicted to the frame's time (Kalman, constant
+velocity, ``dt`` in seconds); then
   1. confident detections (>= ``high_score``) are matched to confirmed and lost tracks by IoU (fused with score);
   2. the remaining confirmed tracks are matched to weak detections (``low_score``..``high_score``): the "byte"
      step that keeps people through partial occlusion, when their score drops;
-  3. tentative tracks are matched to the confident detections left; a tentative track that misses is dropped;
-  4. confident detections still unmatched (>= ``new_track_score``) start tentative tracks;
-  5. tracks lost for longer than ``lost_ttl_s`` end.
-Matching only pairs boxes of the same class. Nothing about a track outlives it.
+  3. lost tracks may be re-found by appearance near where they were (only when detections carry an
+     ``"embedding"`` data column; ``recover_radius_heights = 0`` turns it off);
+  4. tentative tracks are matched to the confident detections left; a tentative track that misses ends at once;
+  5. confident detections still unmatched (>= ``new_track_score``) start tentative tracks (confirmed at once on
+     the first frame, as ByteTrack does, unless ``confirm_first_frame`` is off);
+  6. unmatched confirmed tracks become lost; a lost track lying on an older confirmed one ends (a duplicate).
+Matching only pairs boxes of the same class. Boxes of zero width or height are ignored.
+
+The state is a table of columns (one numpy array per field, one row per live track), so each step is a few numpy
+operations however many tracks there are. Nothing about a track outlives it; ``reset()`` forgets everything.
 
 >>> from datetime import UTC, datetime
 >>> from storewatch.core import CameraId, Detections, FrameMeta
@@ -18,13 +26,14 @@ Matching only pairs boxes of the same class. Nothing about a track outlives it.
 >>> def meta(i): return FrameMeta(CameraId("s1/c1"), i, i * 0.1, datetime(2026, 1, 1, tzinfo=UTC), 640, 480)
 >>> for i in range(3):
 ...     out = tracker.update(Detections([[100 + 5 * i, 100, 140 + 5 * i, 200]], [0.9]), meta(i))
->>> out.track_id.tolist(), [t.track_id for t in tracker.tracks()]
-([1], ['s1/c1/1'])
+>>> out.track_id.tolist(), out.data["det_index"].tolist(), [t.track_id for t in tracker.tracks()]
+([1], [0], ['s1/c1/1'])
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,33 +44,126 @@ from storewatch.core.ids import CameraId, track_key
 from storewatch.core.track import Track, TrackState
 from storewatch.track import kalman
 from storewatch.track.config import ReportBox, TrackerConfig
-from storewatch.track.matching import match
+from storewatch.track.matching import appearance_distance, association_cost, match, recovery_cost
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
+
+TENTATIVE, CONFIRMED, LOST = 0, 1, 2
+_STATES = (TrackState.TENTATIVE, TrackState.CONFIRMED, TrackState.LOST)
+DUPLICATE_IOU = 0.85
+"""A lost track overlapping a confirmed one by more than this is the same object seen twice."""
+_ALL = slice(None)
 
 
 @dataclass(slots=True)
-class _TrackState:
-    """The tracker's private state of one track."""
+class _Table:
+    """The tracker's private state: one row per live track, one array per field."""
 
-    number: int
-    class_id: int
-    mean: NDArray[np.float64]
-    cov: NDArray[np.float64]
-    state: TrackState
-    first_seen_s: float
-    last_seen_s: float
-    hits: int
-    score: float
-    det_box: NDArray[np.float32]
-    embedding: NDArray[np.float32] | None = None
-    """Running mean of the appearance descriptor, when detections carry one."""
+    number: IntArray
+    class_id: IntArray
+    state: NDArray[np.int8]
+    pos: FloatArray
+    """(N, 4) the Kalman filter's belief (``kalman.Gaussian``, field by field): box (cx, cy, a, h) ..."""
+    vel: FloatArray
+    """... its rates per second ..."""
+    var_pos: FloatArray
+    """... and the compact covariance."""
+    cov_pos_vel: FloatArray
+    var_vel: FloatArray
+    first_s: FloatArray
+    last_s: FloatArray
+    """Monotonic time of the latest match."""
+    hits: IntArray
+    score: FloatArray
+    det_box: FloatArray
+    """(N, 4) box of the latest matched detection."""
+    emb: FloatArray
+    """(N, D) running mean of the appearance descriptor (D = 0 until detections carry one)."""
+    has_emb: BoolArray
+    det_row: IntArray
+    """Row of the detection matched in the current update, -1 if none."""
 
-    def box(self) -> NDArray[np.float64]:
-        box: NDArray[np.float64] = kalman.xyah_to_xyxy(self.mean[None, :4])[0]
-        return box
+    @classmethod
+    def empty(cls) -> _Table:
+        def z(*shape: int, dtype: type[np.generic] = np.float64) -> NDArray[Any]:
+            return np.zeros((0, *shape), dtype)
+
+        i64 = np.int64
+        return cls(
+            z(dtype=i64), z(dtype=i64), z(dtype=np.int8), z(4), z(4), z(4), z(4), z(4), z(), z(), z(dtype=i64),
+            z(), z(4), z(0), z(dtype=np.bool_), z(dtype=i64),
+        )  # fmt: skip
+
+    def __len__(self) -> int:
+        return int(self.number.shape[0])
+
+    def take(self, index: BoolArray | IntArray) -> _Table:
+        """The rows selected by a mask or indices (copies)."""
+        return _Table(*(getattr(self, f.name)[index] for f in fields(self)))
+
+    def extend(self, other: _Table) -> _Table:
+        """This table with ``other``'s rows appended."""
+        return _Table(*(np.concatenate([getattr(self, f.name), getattr(other, f.name)]) for f in fields(self)))
+
+    def belief(self, index: slice | IntArray = _ALL) -> kalman.Gaussian:
+        """The Kalman belief about the tracks at ``index`` (views for a slice)."""
+        return kalman.Gaussian(
+            self.pos[index], self.vel[index], self.var_pos[index], self.cov_pos_vel[index], self.var_vel[index]
+        )
+
+    def set_belief(self, g: kalman.Gaussian, index: slice | IntArray = _ALL) -> None:
+        """Store ``g`` as the belief about the tracks at ``index``."""
+        if index is _ALL:
+            self.pos, self.vel, self.var_pos, self.cov_pos_vel, self.var_vel = g
+            return
+        self.pos[index], self.vel[index], self.var_pos[index], self.cov_pos_vel[index], self.var_vel[index] = g
+
+    def boxes(self) -> FloatArray:
+        """(N, 4) xyxy boxes of the filter's current estimates."""
+        return kalman.xyah_to_xyxy(self.pos)
+
+
+class _Frame:
+    """What the association steps of one update need about all (tracks, detections) pairs. Each cost matrix is
+    made on first use: a frame where every track finds a confident detection never needs the weak-stage one."""
+
+    __slots__ = ("_costs", "_iou", "_weight", "appearance", "boxes", "dets", "emb", "now", "same_class")
+
+    def __init__(
+        self,
+        dets: Detections,
+        now: float,
+        boxes: FloatArray,
+        track_class: IntArray,
+        emb: FloatArray,
+        appearance: tuple[FloatArray, BoolArray] | None,
+        appearance_weight: float,
+    ) -> None:
+        self.dets, self.now, self.boxes, self.emb = dets, now, boxes, emb
+        self.appearance = appearance
+        """(N, M) appearance distance and where it is known; None when no pair has descriptors on both sides."""
+        self.same_class: BoolArray = track_class[:, None] == dets.class_id[None, :]
+        self._iou = box_iou(boxes, dets.xyxy)
+        self._weight = appearance_weight
+        self._costs: dict[bool, FloatArray] = {}
+
+    def cost(self, fused: bool) -> FloatArray:
+        """(N, M) association cost (see ``association_cost``), with or without the score fused in."""
+        if fused not in self._costs:
+            app = None if self.appearance is None else self.appearance[0]
+            self._costs[fused] = association_cost(
+                self._iou, self.dets.confidence, self.same_class, fused, app, self._weight
+            )
+        return self._costs[fused]
 
 
 class ByteTracker:
-    """Tracks objects of one camera. ``update(detections, meta) -> Detections`` of the tracks seen this frame."""
+    """Tracks objects of one camera. ``update(detections, meta) -> Detections`` of the tracks seen this frame.
+
+    Track numbers are local to this tracker (1, 2, ...); ``tracks()`` namespaces them with the camera id.
+    """
 
     def __init__(self, config: TrackerConfig | None = None, camera_id: CameraId | None = None) -> None:
         self.config = config or TrackerConfig()
@@ -69,27 +171,28 @@ class ByteTracker:
         self.reset()
 
     def reset(self) -> None:
-        """Forget every track; numbering starts again at 1."""
-        self._tracks: list[_TrackState] = []
+        """Forget every track and the clock; numbering starts again at 1."""
+        self._t = _Table.empty()
         self._next_number = 1
         self._last_time_s: float | None = None
         self._ended: tuple[int, ...] = ()
 
     # --- public views ---------------------------------------------------------------------------------------
     def tracks(self) -> list[Track]:
-        """Snapshots of the live tracks (tentative, confirmed and lost)."""
+        """Snapshots of the live tracks (tentative, confirmed and lost), boxes as the filter estimates them."""
+        t = self._t
         return [
             Track(
-                track_id=track_key(self.camera_id, t.number),
-                class_id=t.class_id,
-                state=t.state,
-                box_xyxy=tuple(float(v) for v in t.box()),  # type: ignore[arg-type]
-                confidence=t.score,
-                first_seen_s=t.first_seen_s,
-                last_seen_s=t.last_seen_s,
-                hits=t.hits,
+                track_id=track_key(self.camera_id, int(t.number[i])),
+                class_id=int(t.class_id[i]),
+                state=_STATES[int(t.state[i])],
+                box_xyxy=(float(b[0]), float(b[1]), float(b[2]), float(b[3])),
+                confidence=float(t.score[i]),
+                first_seen_s=float(t.first_s[i]),
+                last_seen_s=float(t.last_s[i]),
+                hits=int(t.hits[i]),
             )
-            for t in self._tracks
+            for i, b in enumerate(t.boxes())
         ]
 
     def ended_ids(self) -> tuple[int, ...]:
@@ -98,217 +201,193 @@ class ByteTracker:
 
     # --- the per-frame verb ---------------------------------------------------------------------------------
     def update(self, detections: Detections, meta: FrameMeta) -> Detections:
+        """Advance to ``meta.mono_s`` and associate this frame's ``detections`` (any classes) with the tracks.
+
+        Returns new ``Detections``, one row per confirmed track matched this frame: its ``track_id`` and
+        ``class_id``, the matched detection's confidence, the box chosen by ``report_box``, the matched
+        detection's ``data`` columns and ``det_index`` (its row in ``detections``). A time earlier than the
+        previous frame's counts as no time passing. ``detections`` is not modified. Raises ``ValueError`` when
+        the length of the ``"embedding"`` descriptors changes while tracks hold some.
+        """
         cfg = self.config
-        now = meta.mono_s
         first_frame = self._last_time_s is None
-        dt = 0.0 if self._last_time_s is None else max(now - self._last_time_s, 0.0)
-        self._last_time_s = now if self._last_time_s is None else max(now, self._last_time_s)
-        self._predict(dt)
+        now = meta.mono_s if self._last_time_s is None else max(meta.mono_s, self._last_time_s)
+        self._ended = ()
+        self._end_stale(now)
+        self._predict(0.0 if self._last_time_s is None else now - self._last_time_s)
+        self._last_time_s = now
+        f = self._frame(detections, now)
 
         score = detections.confidence
-        high = np.flatnonzero(score >= cfg.high_score)
-        low = np.flatnonzero((score >= cfg.low_score) & (score < cfg.high_score))
-        matched: dict[int, int] = {}  # track index -> detection row
+        usable = (detections.xyxy[:, 2:] > detections.xyxy[:, :2]).all(axis=1)  # no zero-area boxes
+        high = _nz(usable & (score >= cfg.high_score))
+        low = _nz(usable & (score >= cfg.low_score) & (score < cfg.high_score))
+        state = self._t.state
+        rest = self._associate(f, _nz(state != TENTATIVE), high, cfg.match_iou, cfg.fuse_score)
+        free = self._t.det_row < 0
+        self._associate(f, _nz(free & (state == CONFIRMED)), low, cfg.low_match_iou, False)
+        if cfg.recover_radius_heights > 0 and f.appearance is not None:
+            rest = self._recover(f, _nz(free & (state == LOST)), rest)
+        rest = self._associate(f, _nz(state == TENTATIVE), rest, cfg.tentative_match_iou, cfg.fuse_score)
 
-        pool = [i for i, t in enumerate(self._tracks) if t.state in (TrackState.CONFIRMED, TrackState.LOST)]
-        pairs, _, rest_high = self._associate(pool, detections, high, cfg.match_iou, fuse_score=True)
-        matched.update(pairs)
-        confirmed_left = [i for i in pool if i not in matched and self._tracks[i].state == TrackState.CONFIRMED]
-        pairs, _, _ = self._associate(confirmed_left, detections, low, cfg.low_match_iou, fuse_score=False)
-        matched.update(pairs)
-        if cfg.recover_radius_heights > 0:
-            lost_left = [i for i in pool if i not in matched and self._tracks[i].state == TrackState.LOST]
-            pairs, rest_high = self._recover(lost_left, detections, rest_high, now)
-            matched.update(pairs)
-        tentative = [i for i, t in enumerate(self._tracks) if t.state == TrackState.TENTATIVE]
-        pairs, _, new_rows = self._associate(tentative, detections, rest_high, cfg.tentative_match_iou, True)
-        matched.update(pairs)
-
-        self._apply_matches(matched, detections, now)
-        born = self._start_tracks(detections, new_rows[score[new_rows] >= cfg.new_track_score], now, first_frame)
-        shown = [(self._tracks[i], row) for i, row in matched.items() if self._tracks[i].state == TrackState.CONFIRMED]
-        shown += [(t, row) for t, row in born if t.state == TrackState.CONFIRMED]
-        self._expire({id(self._tracks[i]) for i in matched} | {id(t) for t, _ in born}, now)
+        self._apply_matches(f)
+        self._start_tracks(f, rest[score[rest] >= cfg.new_track_score], first_frame)
+        self._expire()
         self._drop_duplicates()
-        return self._report(shown)
+        return self._report(detections)
 
     # --- steps ------------------------------------------------------------------------------------------------
     def _predict(self, dt: float) -> None:
-        if not self._tracks or dt <= 0:
+        """Move every track to the frame's time; forget which detections matched last time."""
+        t = self._t
+        t.det_row[:] = -1
+        if len(t) == 0 or dt <= 0:
             return
-        mean = np.stack([t.mean for t in self._tracks])
-        cov = np.stack([t.cov for t in self._tracks])
         # A lost track's size is not observed: freeze its height rate so it cannot shrink or grow without bound.
-        lost = np.array([t.state == TrackState.LOST for t in self._tracks])
-        mean[lost, 7] = 0.0
-        mean, cov = kalman.predict(mean, cov, dt)
-        for t, m, c in zip(self._tracks, mean, cov, strict=True):
-            t.mean, t.cov = m, c
+        t.vel[t.state == LOST, 3] = 0.0
+        t.set_belief(kalman.predict(t.belief(), dt))
 
-    def _associate(
-        self, track_idx: list[int], dets: Detections, rows: NDArray[np.int64], min_iou: float, fuse_score: bool
-    ) -> tuple[dict[int, int], list[int], NDArray[np.int64]]:
-        """Match tracks ``track_idx`` to detection ``rows``; returns {track: row}, unmatched tracks and rows."""
-        if not track_idx or rows.size == 0:
-            return {}, list(track_idx), rows
-        boxes = np.stack([self._tracks[i].box() for i in track_idx])
-        iou = box_iou(boxes, dets.xyxy[rows])
-        # ByteTrack's score fusion: a confident detection wins over a weak one with the same overlap.
-        similarity = iou * dets.confidence[rows][None, :] if fuse_score else iou
-        cost = 1.0 - similarity
-        track_cls = np.array([self._tracks[i].class_id for i in track_idx])
-        cost[(track_cls[:, None] != dets.class_id[rows][None, :]) | (similarity < min_iou)] = np.inf
-        cost += self.config.appearance_weight * self._appearance_distance(track_idx, dets, rows)[0]
-        pairs, un_t, un_d = match(cost, max_cost=1.0 - min_iou)
-        return {track_idx[r]: int(rows[c]) for r, c in pairs}, [track_idx[r] for r in un_t], rows[un_d]
+    def _frame(self, dets: Detections, now: float) -> _Frame:
+        """Pairwise overlaps, class agreement and appearance distances of all tracks and detections."""
+        t = self._t
+        raw = dets.data.get("embedding")
+        if raw is None:
+            emb = np.zeros((len(dets), t.emb.shape[1]))
+        else:
+            emb = np.asarray(raw, np.float64)
+            emb = emb.reshape(len(dets), int(np.prod(emb.shape[1:])))  # (M, D), also when M = 0
+            if emb.shape[1] != t.emb.shape[1]:
+                if t.has_emb.any():
+                    raise ValueError(f"embedding has {emb.shape[1]} values, the tracks' have {t.emb.shape[1]}")
+                t.emb = np.zeros((len(t), emb.shape[1]))
+        appearance = appearance_distance(t.emb, t.has_emb, emb)
+        return _Frame(dets, now, t.boxes(), t.class_id, emb, appearance, self.config.appearance_weight)
 
-    def _appearance_distance(
-        self, track_idx: list[int], dets: Detections, rows: NDArray[np.int64]
-    ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
-        """(tracks, rows) appearance distance (1 - similarity) and where both sides have a descriptor (else 0)."""
-        dist = np.zeros((len(track_idx), rows.size))
-        known = np.zeros((len(track_idx), rows.size), bool)
-        emb = dets.data.get("embedding")
-        have = [k for k, i in enumerate(track_idx) if self._tracks[i].embedding is not None]
-        if emb is None or not have:
-            return dist, known
-        track_emb = np.stack([self._tracks[track_idx[k]].embedding for k in have])  # type: ignore[misc]
-        det_emb = np.asarray(emb[rows], np.float64)
-        valid = np.flatnonzero(np.linalg.norm(det_emb, axis=1) > 0)
-        rows_have = np.asarray(have, np.int64)
-        dist[np.ix_(rows_have, valid)] = 1.0 - track_emb @ det_emb[valid].T
-        known[np.ix_(rows_have, valid)] = True
-        return dist, known
+    def _associate(self, f: _Frame, track_idx: IntArray, rows: IntArray, min_iou: float, fused: bool) -> IntArray:
+        """Match tracks ``track_idx`` to detection ``rows``, cost gated at ``1 - min_iou``, the score ``fused`` in
+        or not; matches are recorded in ``det_row``. Returns the rows left."""
+        if track_idx.size == 0 or rows.size == 0:
+            return rows
+        m = match(f.cost(fused)[track_idx][:, rows], max_cost=1.0 - min_iou)
+        self._t.det_row[track_idx[m.rows]] = rows[m.cols]
+        return rows[m.free_cols]
 
-    def _recover(
-        self, track_idx: list[int], dets: Detections, rows: NDArray[np.int64], now: float
-    ) -> tuple[dict[int, int], NDArray[np.int64]]:
+    def _recover(self, f: _Frame, track_idx: IntArray, rows: IntArray) -> IntArray:
         """Re-find lost tracks that no longer overlap their detection (after an occlusion the prediction drifts):
         match by distance from the predicted or the last seen position, within a radius that grows with the time
-        lost, between boxes of similar height and the same class."""
-        if not track_idx or rows.size == 0:
-            return {}, rows
-        cfg = self.config
-        tracks = [self._tracks[i] for i in track_idx]
-        last = np.stack([t.det_box for t in tracks]).astype(np.float64)
-        predicted = np.stack([t.box() for t in tracks])
-        h = last[:, 3] - last[:, 1]
-        lost_s = np.array([now - t.last_seen_s for t in tracks])
-        radius = h * (cfg.recover_radius_heights + cfg.recover_growth_heights_per_s * lost_s)
-        cand = dets.xyxy[rows].astype(np.float64)
-        c_det = (cand[:, :2] + cand[:, 2:]) / 2
-        dist = np.minimum(
-            np.linalg.norm((last[:, None, :2] + last[:, None, 2:]) / 2 - c_det[None], axis=2),
-            np.linalg.norm((predicted[:, None, :2] + predicted[:, None, 2:]) / 2 - c_det[None], axis=2),
-        )
-        ratio = (cand[None, :, 3] - cand[None, :, 1]) / np.maximum(h[:, None], 1e-6)
-        cost = dist / radius[:, None]
-        same_cls = np.array([t.class_id for t in tracks])[:, None] == dets.class_id[rows][None, :]
-        cost[~same_cls | (ratio < 0.67) | (ratio > 1.5) | (cost > 1.0)] = np.inf
-        app, known = self._appearance_distance(track_idx, dets, rows)
-        max_app = 1.0 - cfg.recover_min_similarity
-        # Without a descriptor there is no evidence it is the same person: only appearance lets a track jump.
-        cost[~known | (app > max_app)] = np.inf
-        cost = 0.5 * cost + 0.5 * app / max(max_app, 1e-6)
-        pairs, _, un_d = match(cost, max_cost=1.0)
-        return {track_idx[r]: int(rows[c]) for r, c in pairs}, rows[un_d]
+        lost, between boxes of similar height and the same class, and only on similar appearance."""
+        if track_idx.size == 0 or rows.size == 0 or f.appearance is None:
+            return rows
+        t, sub = self._t, np.ix_(track_idx, rows)
+        cost = recovery_cost(
+            t.det_box[track_idx], f.boxes[track_idx], f.now - t.last_s[track_idx], f.dets.xyxy[rows],
+            f.appearance[0][sub], f.same_class[sub] & f.appearance[1][sub], self.config,
+        )  # fmt: skip
+        m = match(cost, max_cost=1.0)
+        t.det_row[track_idx[m.rows]] = rows[m.cols]
+        return rows[m.free_cols]
 
-    def _apply_matches(self, matched: dict[int, int], dets: Detections, now: float) -> None:
-        if not matched:
+    def _apply_matches(self, f: _Frame) -> None:
+        """Correct the matched tracks with their detections; enough hits (or a re-found track) confirm."""
+        t, cfg = self._t, self.config
+        idx = _nz(t.det_row >= 0)
+        if idx.size == 0:
             return
-        idx = list(matched)
-        mean = np.stack([self._tracks[i].mean for i in idx])
-        cov = np.stack([self._tracks[i].cov for i in idx])
-        meas = kalman.xyxy_to_xyah(dets.xyxy[[matched[i] for i in idx]])
-        mean, cov = kalman.update(mean, cov, meas)
-        for k, i in enumerate(idx):
-            t = self._tracks[i]
-            row = matched[i]
-            t.mean, t.cov = mean[k], cov[k]
-            t.hits += 1
-            t.last_seen_s = now
-            t.score = float(dets.confidence[row])
-            t.det_box = dets.xyxy[row]
-            self._update_embedding(t, dets, row)
-            if t.state == TrackState.LOST or t.hits >= self.config.min_hits:
-                t.state = TrackState.CONFIRMED
+        sel: slice | IntArray = _ALL if idx.size == len(t) else idx  # all matched: skip the indexing
+        rows = t.det_row[sel]
+        t.det_box[sel] = f.dets.xyxy[rows]
+        t.set_belief(kalman.update(t.belief(sel), kalman.xyxy_to_xyah(t.det_box[sel])), sel)
+        t.hits[sel] += 1
+        t.last_s[sel] = f.now
+        t.score[sel] = f.dets.confidence[rows]
+        t.state[idx[(t.state[sel] == LOST) | (t.hits[sel] >= cfg.min_hits)]] = CONFIRMED
+        if f.emb.shape[1]:
+            self._update_descriptors(f, idx, rows)
 
-    def _update_embedding(self, t: _TrackState, dets: Detections, row: int) -> None:
-        emb = dets.data.get("embedding")
-        if emb is None or dets.confidence[row] < self.config.high_score or not np.any(emb[row]):
-            return  # weak detections are often occluded: their colours belong partly to someone else
-        new = np.asarray(emb[row], np.float32)
-        if t.embedding is None:
-            t.embedding = new
+    def _update_descriptors(self, f: _Frame, idx: IntArray, rows: IntArray) -> None:
+        """Running mean of the appearance of tracks ``idx`` from their confident detections ``rows``."""
+        t, cfg = self._t, self.config
+        # Weak detections are often occluded: their colours belong partly to someone else.
+        fresh = (f.dets.confidence[rows] >= cfg.high_score) & np.any(f.emb[rows] != 0, axis=1)
+        idx, rows = idx[fresh], rows[fresh]
+        if idx.size == 0:
             return
-        a = self.config.appearance_momentum
-        mixed = a * t.embedding + (1 - a) * new
-        t.embedding = (mixed / max(float(np.linalg.norm(mixed)), 1e-6)).astype(np.float32)
+        new = f.emb[rows]
+        a = cfg.appearance_momentum
+        mixed = a * t.emb[idx] + (1 - a) * new
+        mixed /= np.maximum(np.linalg.norm(mixed, axis=1, keepdims=True), 1e-6)
+        t.emb[idx] = np.where(t.has_emb[idx][:, None], mixed, new)
+        t.has_emb[idx] = True
 
-    def _start_tracks(
-        self, dets: Detections, rows: NDArray[np.int64], now: float, first_frame: bool
-    ) -> list[tuple[_TrackState, int]]:
-        """New tracks from detection ``rows``, each with the row it came from."""
+    def _start_tracks(self, f: _Frame, rows: IntArray, first_frame: bool) -> None:
+        """New tracks from detection ``rows``."""
         if rows.size == 0:
-            return []
-        mean, cov = kalman.initiate(kalman.xyxy_to_xyah(dets.xyxy[rows]))
-        born = []
-        emb = dets.data.get("embedding")
-        for k, row in enumerate(rows):
-            # On the first frame there is no second chance to confirm, so tracks start confirmed (as ByteTrack).
-            state = TrackState.CONFIRMED if first_frame or self.config.min_hits <= 1 else TrackState.TENTATIVE
-            t = _TrackState(
-                self._next_number, int(dets.class_id[row]), mean[k], cov[k], state, now, now, 1,
-                float(dets.confidence[row]), dets.xyxy[row],
-                np.asarray(emb[row], np.float32) if emb is not None and np.any(emb[row]) else None,
-            )  # fmt: skip
-            self._next_number += 1
-            born.append(t)
-        self._tracks.extend(born)
-        return [(t, int(r)) for t, r in zip(born, rows, strict=True)]
+            return
+        k = rows.size
+        belief = kalman.initiate(kalman.xyxy_to_xyah(f.dets.xyxy[rows]))
+        # On the first frame there is no earlier frame to confirm a track with (ByteTrack confirms it at once).
+        confirmed = (first_frame and self.config.confirm_first_frame) or self.config.min_hits <= 1
+        emb = f.emb[rows]
+        born = _Table(
+            np.arange(self._next_number, self._next_number + k, dtype=np.int64),
+            f.dets.class_id[rows].copy(),
+            np.full(k, CONFIRMED if confirmed else TENTATIVE, np.int8),
+            *belief, np.full(k, f.now), np.full(k, f.now), np.ones(k, np.int64),
+            f.dets.confidence[rows].astype(np.float64), f.dets.xyxy[rows].astype(np.float64),
+            emb, np.any(emb != 0, axis=1), rows.astype(np.int64),
+        )  # fmt: skip
+        self._next_number += k
+        self._t = self._t.extend(born)
 
-    def _expire(self, seen: set[int], now: float) -> None:
-        """Tracks not ``seen`` (by object id) this frame: tentative ones end, others are lost, then end."""
-        keep, ended = [], []
-        for t in self._tracks:
-            if id(t) in seen:
-                keep.append(t)
-            elif t.state == TrackState.TENTATIVE or now - t.last_seen_s > self.config.lost_ttl_s:
-                ended.append(t.number)
-            else:
-                t.state = TrackState.LOST
-                keep.append(t)
-        self._tracks = keep
-        self._ended = tuple(ended)
+    def _end_stale(self, now: float) -> None:
+        """Tracks not seen for longer than ``lost_ttl_s`` end before matching: after a long gap (a camera that
+        stalled) an object in the same place is not known to be the same one."""
+        stale = now - self._t.last_s > self.config.lost_ttl_s
+        if np.count_nonzero(stale):
+            self._ended += tuple(int(n) for n in self._t.number[stale])
+            self._t = self._t.take(~stale)
+
+    def _expire(self) -> None:
+        """Tracks not matched this frame: tentative ones end, others are lost (until ``_end_stale`` ends them)."""
+        t = self._t
+        seen = t.det_row >= 0
+        if np.count_nonzero(seen) == len(t):
+            return
+        end = ~seen & (t.state == TENTATIVE)
+        t.state[~seen & ~end] = LOST
+        if np.count_nonzero(end):
+            self._ended += tuple(int(n) for n in t.number[end])
+            self._t = t.take(~end)
 
     def _drop_duplicates(self) -> None:
-        """A lost track overlapping a confirmed one almost completely is the same object: keep the older."""
-        confirmed = [t for t in self._tracks if t.state == TrackState.CONFIRMED]
-        lost = [t for t in self._tracks if t.state == TrackState.LOST]
-        if not confirmed or not lost:
+        """A lost track overlapping a confirmed one almost completely is the same object: the younger lost one
+        ends (ByteTrack's ``remove_duplicate_stracks``, but a confirmed track just reported is never dropped)."""
+        t = self._t
+        confirmed, lost = _nz(t.state == CONFIRMED), _nz(t.state == LOST)
+        if confirmed.size == 0 or lost.size == 0:
             return
-        iou = box_iou(np.stack([t.box() for t in confirmed]), np.stack([t.box() for t in lost]))
-        drop: set[int] = set()
-        for r, c in zip(*np.nonzero(iou > 0.85), strict=True):
-            a, b = confirmed[r], lost[c]
-            if (a.last_seen_s - a.first_seen_s) >= (b.last_seen_s - b.first_seen_s):
-                drop.add(id(b))
-        if drop:
-            self._ended += tuple(t.number for t in self._tracks if id(t) in drop)
-            self._tracks = [t for t in self._tracks if id(t) not in drop]
+        boxes = t.boxes()
+        r, c = np.nonzero(box_iou(boxes[confirmed], boxes[lost]) > DUPLICATE_IOU)
+        age = t.last_s - t.first_s
+        drop = np.unique(lost[c[age[confirmed[r]] >= age[lost[c]]]])
+        if drop.size:
+            keep = np.ones(len(t), bool)
+            keep[drop] = False
+            self._ended += tuple(int(n) for n in t.number[drop])
+            self._t = t.take(keep)
 
-    def _report(self, shown: list[tuple[_TrackState, int]]) -> Detections:
-        if not shown:
-            return Detections.empty().with_data(det_index=np.zeros(0, np.int64))
-        tracks = [t for t, _ in shown]
-        if self.config.report_box == ReportBox.FILTERED:
-            boxes = np.stack([t.box() for t in tracks]).astype(np.float32)
-        else:
-            boxes = np.stack([t.det_box for t in tracks])
-        return Detections(
-            boxes,
-            np.array([t.score for t in tracks], np.float32),
-            np.array([t.class_id for t in tracks], np.int64),
-            np.array([t.number for t in tracks], np.int64),
-            {"det_index": np.array([row for _, row in shown], np.int64)},
-        )
+    def _report(self, dets: Detections) -> Detections:
+        """The confirmed tracks matched this frame, in the order they were born."""
+        t = self._t
+        show = _nz((t.state == CONFIRMED) & (t.det_row >= 0))
+        rows = t.det_row[show]
+        boxes = t.boxes()[show] if self.config.report_box == ReportBox.FILTERED else dets.xyxy[rows]
+        data: dict[str, NDArray[Any]] = {k: v[rows] for k, v in dets.data.items()}
+        data["det_index"] = rows
+        return Detections(boxes, dets.confidence[rows], t.class_id[show], t.number[show], data)
+
+
+def _nz(mask: BoolArray) -> IntArray:
+    """Indices where ``mask`` is true (``np.flatnonzero`` without its overhead on small arrays)."""
+    idx: IntArray = mask.nonzero()[0]
+    return idx
