@@ -41,3 +41,6 @@ class CountingDetector:
         self.windows.append(window)
         x1, y1, x2, y2 = (int(v) for v in window)
         return self._find(image[y1:y2, x1:x2], x1, y1)
+
+    def detect_windows(self, image, windows):
+        return Detections.merge([self.detect_window(image, tuple(w)) for w in windows])

@@ -73,3 +73,41 @@ def test_window_detection_sees_what_the_full_frame_sees(pets_video):
         window = (box[0] - w, box[1] - h / 2, box[2] + w, box[3] + h / 2)
         seen = det.detect_window(image, window)
         assert box_iou(box[None], seen.xyxy).max() > 0.7
+
+
+def _tracked(boxes, seen, confirmed):
+    from storewatch.detect.gated import Tracked
+
+    return Tracked(np.asarray(boxes, np.float32), np.asarray(seen, np.float64), np.asarray(confirmed, np.bool_))
+
+
+def test_a_tracked_persons_motion_is_excused_but_they_are_looked_at_in_a_window():
+    det = CountingDetector()
+    gate = GatedDetector(det, full_frame_interval_s=10.0, mosaic=False)
+    gate.look(scene(), 0.0)  # full frame, learns the background
+    walking = _tracked([[300, 200, 340, 300]], [0.0], [True])
+    look = gate.look(scene(300), 0.2, walking)
+    assert len(det.windows) == 1 and look.windows is not None
+    x1, y1, x2, y2 = det.windows[0]
+    # the window is around the track (not a motion blob grown from the dilated mask) and holds it whole
+    assert x1 <= 300 and x2 >= 340 and y1 <= 200 and y2 >= 300 and (x2 - x1) < 100
+    assert look.detections.xyxy.tolist() == [[300.0, 200.0, 340.0, 300.0]]
+
+
+def test_with_a_refresh_interval_a_confirmed_track_coasts_between_looks():
+    det = CountingDetector()
+    gate = GatedDetector(det, full_frame_interval_s=10.0, refresh_interval_s=0.3, mosaic=False)
+    gate.look(scene(), 0.0)
+    walking = _tracked([[300, 200, 340, 300]], [0.0], [True])
+    assert len(gate.look(scene(300), 0.2, walking).windows) == 0  # seen 0.2 s ago: not looked at
+    assert len(gate.look(scene(302), 0.4, walking).windows) == 1  # 0.4 s: due again
+    assert gate.stats.explained_blobs == 1
+
+
+def test_motion_a_tentative_track_makes_is_not_excused():
+    det = CountingDetector()
+    gate = GatedDetector(det, full_frame_interval_s=10.0, mosaic=False)
+    gate.look(scene(), 0.0)
+    newcomer = _tracked([[300, 200, 340, 300]], [0.1], [False])
+    gate.look(scene(300), 0.2, newcomer)
+    assert len(det.windows) == 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -87,3 +88,42 @@ def test_invariants_hold_for_any_sequence(seed, n_objects, n_frames, with_emb, r
     assert highest == len(ended_before) + len(tracker.tracks())  # numbered 1, 2, ... with no gaps
     tracker.reset()
     assert tracker.tracks() == [] and tracker.ended_ids() == ()
+
+
+def test_a_track_not_looked_for_coasts_and_is_not_lost():
+    from datetime import UTC, datetime
+
+    from storewatch.core import CameraId, Detections, FrameMeta
+    from storewatch.track.bytetrack import ByteTracker
+
+    def meta(i):
+        return FrameMeta(CameraId("s/c"), i, i * 0.2, datetime(2026, 1, 1, tzinfo=UTC), 640, 480)
+
+    tracker = ByteTracker(camera_id=CameraId("s/c"))
+    for i in range(4):  # walking right at 50 px/s
+        out = tracker.update(Detections([[100 + 10 * i, 100, 140 + 10 * i, 200]], [0.9]), meta(i))
+    assert out.data["coasted"].tolist() == [False]
+    # the detector looked elsewhere: the track is carried on its prediction, marked coasting
+    out = tracker.update(Detections.empty(), meta(4), looked_at=np.array([[400, 0, 640, 480]], np.float32))
+    assert out.track_id.tolist() == [1] and out.data["coasted"].tolist() == [True]
+    assert out.data["det_index"].tolist() == [-1]
+    assert out.xyxy[0, 0] == pytest.approx(140, abs=4)  # moved on with the person
+    assert tracker.tracks()[0].state.value == "confirmed"
+    # looked for (the window holds it) and not found: lost, no longer reported
+    out = tracker.update(Detections.empty(), meta(5), looked_at=np.array([[0, 0, 400, 480]], np.float32))
+    assert len(out) == 0 and tracker.tracks()[0].state.value == "lost"
+
+
+def test_tracks_can_be_predicted_to_a_later_time():
+    from datetime import UTC, datetime
+
+    from storewatch.core import CameraId, Detections, FrameMeta
+    from storewatch.track.bytetrack import ByteTracker
+
+    tracker = ByteTracker(camera_id=CameraId("s/c"))
+    for i in range(5):
+        meta = FrameMeta(CameraId("s/c"), i, i * 0.2, datetime(2026, 1, 1, tzinfo=UTC), 640, 480)
+        tracker.update(Detections([[100 + 10 * i, 100, 140 + 10 * i, 200]], [0.9]), meta)
+    now = tracker.tracks()[0].box_xyxy[0]
+    later = tracker.tracks(at_s=0.8 + 1.0)[0].box_xyxy[0]
+    assert later - now == pytest.approx(50, abs=10)

@@ -16,8 +16,10 @@ from numpy.typing import NDArray
 
 from storewatch.appearance.color import ColorDescriber
 from storewatch.core.detections import Detections
+from storewatch.core.track import TrackState
 from storewatch.detect.coco import PERSON
 from storewatch.detect.config import DetectorConfig
+from storewatch.detect.gated import GatedDetector, Tracked
 from storewatch.detect.nanodet import NanoDetDetector
 from storewatch.track.bytetrack import ByteTracker
 from storewatch.track.config import TrackerConfig
@@ -92,6 +94,25 @@ def track_frames(
         dt = time.perf_counter() - t0
         dets = describer.describe(frame.image, dets)
         yield FrameResult(frame, dets, tracker.update(dets, frame.meta), dt)
+
+
+def analyse_live_frame(
+    frame: Frame, gate: GatedDetector, tracker: ByteTracker, describer: ColorDescriber
+) -> FrameResult:
+    """One live camera frame through the cost cascade: the gate decides where the detector looks (tracks matched
+    a moment ago excuse their own motion), people get colour descriptors, and the tracker learns which tracks
+    were looked for. The one step both the live pipeline and its offline replay (``bench.gate_recall``) run."""
+    t0 = time.perf_counter()
+    tracks = tracker.tracks(at_s=frame.meta.mono_s)
+    tracked = Tracked(
+        np.array([t.box_xyxy for t in tracks], np.float32).reshape(-1, 4),
+        np.array([t.last_seen_s for t in tracks], np.float64),
+        np.array([t.state == TrackState.CONFIRMED for t in tracks], np.bool_),
+    )
+    look = gate.look(frame.image, frame.meta.mono_s, tracked)
+    detect_s = time.perf_counter() - t0
+    dets = describer.describe(frame.image, look.detections)
+    return FrameResult(frame, dets, tracker.update(dets, frame.meta, looked_at=look.windows), detect_s)
 
 
 def track_source(

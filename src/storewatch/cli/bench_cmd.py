@@ -62,17 +62,27 @@ def tracking(
 def pipeline(
     cameras: Annotated[int, typer.Option(min=1, max=64, help="Live cameras to simulate.")] = 8,
     seconds: Annotated[float, typer.Option(min=1.0, max=3600.0, help="Measurement time per mode.")] = 30.0,
-    mode: Annotated[str, typer.Option(help="gated, naive or both.")] = "both",
+    mode: Annotated[str, typer.Option(help="gated, naive or both (speedup_vs_naive needs both).")] = "both",
     video: Annotated[Path, typer.Option(help="Video replayed by every camera.")] = Path(
         "../shared/data/pets09-s2l1/vtest.avi"
     ),
+    gt: Annotated[
+        Path | None,
+        typer.Option(help="Ground truth for the recall check (default: the sample's, when it is there)."),
+    ] = None,
+    recall_frames: Annotated[str, typer.Option(help="Frames A-B (1-based) the recall check scores.")] = "1-400",
+    detect_fps: Annotated[float, typer.Option(min=0.5, max=30.0, help="Detection rate per camera.")] = 5.0,
     config: ConfigOpt = None,
     backend: BackendOpt = None,
     threads: ThreadsOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on one line.")] = False,
 ) -> None:
-    """Replay a video as N live cameras at real time; print detect fps, latency, drops, CPU, memory as JSON."""
+    """Replay a video as N live cameras at real time: detect fps per camera, frame-to-event latency, drops, CPU,
+    memory and the gated pipeline's speed-up over the naive one; and person recall of both on the ground truth."""
     from storewatch.analysis.tracking import open_detector
+    from storewatch.bench.gate_recall import gate_recall
     from storewatch.bench.pipeline import run_pipeline_benchmark
+    from storewatch.cli.track_cmd import parse_frames
     from storewatch.errors import StorewatchError
     from storewatch.video.source import check_video_file
 
@@ -80,6 +90,15 @@ def pipeline(
     if modes is None:
         raise StorewatchError(f"--mode {mode!r}: choose gated, naive or both")
     check_video_file(video)
+    if gt is None:
+        default_gt = video.parent / "gt-frames-0001-0400.txt"
+        gt = default_gt if default_gt.exists() else None
     det_cfg, _ = load_configs(config, backend, threads)
     detector = open_detector(det_cfg)
-    print(json.dumps(run_pipeline_benchmark(video, detector, cameras, seconds, modes)))
+    result = run_pipeline_benchmark(video, detector, cameras, seconds, modes, detect_fps=detect_fps)
+    if gt is not None:
+        first, last = parse_frames(recall_frames)
+        result["recall"] = gate_recall(
+            video, gt, detector, frames=(first + 1, (last or 399) + 1), detect_fps=detect_fps
+        )
+    print(json.dumps(result, indent=None if as_json else 2))

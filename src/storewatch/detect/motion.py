@@ -56,7 +56,11 @@ class MotionDetector:
         grey = cv2.cvtColor(cv2.resize(image, (sw, sh), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
         return np.asarray(cv2.GaussianBlur(grey, (3, 3), 0), np.float32)
 
-    def regions(self, image: NDArray[np.uint8], t_s: float) -> NDArray[np.float32]:
+    def regions(
+        self, image: NDArray[np.uint8], t_s: float, ignore: NDArray[np.float32] | None = None
+    ) -> NDArray[np.float32]:
+        """Moving blobs of the frame at ``t_s``; motion inside the ``ignore`` boxes (frame pixels, e.g. people
+        already tracked there) is left out of them. The background learns from the whole frame either way."""
         grey = self._small_grey(image)
         if self._background is None or self._background.shape != grey.shape:
             self._background, self._last_t = grey, t_s
@@ -67,9 +71,12 @@ class MotionDetector:
         alpha = 1.0 - float(np.exp(-dt / self.config.background_time_s))
         cv2.accumulateWeighted(grey, self._background, alpha)
         mask = np.asarray(diff > self.config.threshold, np.uint8)
+        scale = image.shape[1] / grey.shape[1]
+        if ignore is not None and len(ignore):
+            for x1, y1, x2, y2 in np.rint(np.asarray(ignore, np.float64) / scale).astype(np.int64).tolist():
+                mask[max(y1, 0) : max(y2, 0), max(x1, 0) : max(x2, 0)] = 0
         mask = np.asarray(cv2.dilate(mask, self._kernel, iterations=2), np.uint8)
         n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-        scale = image.shape[1] / grey.shape[1]
         min_area = self.config.min_area_fraction * grey.shape[0] * grey.shape[1]
         boxes = [
             (x, y, x + bw, y + bh)

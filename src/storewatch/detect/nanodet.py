@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from storewatch.core.detections import Detections
+from storewatch.detect import mosaic
 from storewatch.detect.config import DetectorConfig
 from storewatch.detect.letterbox import Letterbox
 from storewatch.detect.nms import nms
@@ -153,6 +154,25 @@ class NanoDetDetector:
         lb = Letterbox.fit(cw, ch, max_width=max(32, round(cw * scale)), max_height=max(32, round(ch * scale)))
         found = self._run(crop, lb)
         return found.with_boxes(found.xyxy + np.array([x1, y1, x1, y1], np.float32))
+
+    def detect_windows(self, image: NDArray[np.uint8], windows: NDArray[np.floating]) -> Detections:
+        """Detections inside several windows (K, 4) in one network run (``mosaic``), at the full-frame scale."""
+        h, w = image.shape[:2]
+        win = np.asarray(windows, np.float64).reshape(-1, 4).copy()
+        win[:, [0, 2]] = win[:, [0, 2]].clip(0, w)
+        win[:, [1, 3]] = win[:, [1, 3]].clip(0, h)
+        win = win[((win[:, 2] - win[:, 0]) >= 8) & ((win[:, 3] - win[:, 1]) >= 8)]
+        if len(win) == 0:
+            return Detections.empty()
+        plan = mosaic.pack(win, self._fit(w, h).scale_xy[0])
+        canvas = mosaic.compose(image, plan, PAD_BGR)
+        outputs = self.backend.run(preprocess(canvas))
+        raw = decode(
+            outputs, plan.width, plan.height, score_threshold=self.config.score_threshold,
+            nms_iou=self.config.nms_iou, class_ids=self.config.class_ids,
+        )  # fmt: skip
+        boxes, rows = mosaic.to_frame(raw.xyxy, plan)
+        return Detections(boxes, raw.scores[rows], raw.class_ids[rows])
 
     def _run(self, image: NDArray[np.uint8], lb: Letterbox) -> Detections:
         tensor = preprocess(lb.apply(image, PAD_BGR))

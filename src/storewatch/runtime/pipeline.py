@@ -15,9 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
-from storewatch.analysis.tracking import FrameResult
+from storewatch.analysis.tracking import FrameResult, analyse_live_frame
 from storewatch.appearance.color import ColorDescriber
 from storewatch.config.schema import SiteConfig
 from storewatch.core.ids import CameraId, camera_key
@@ -139,11 +137,7 @@ class Pipeline:
 
     def _process(self, lane: CameraLane, frame: Frame) -> None:
         t0 = time.perf_counter()
-        tracked = np.array([t.box_xyxy for t in lane.tracker.tracks()], np.float32).reshape(-1, 4)
-        dets = lane.gate.detect(frame.image, frame.meta.mono_s, tracked)
-        detect_s = time.perf_counter() - t0
-        dets = self._describer.describe(frame.image, dets)
-        result = FrameResult(frame, dets, lane.tracker.update(dets, frame.meta), detect_s)
+        result = analyse_live_frame(frame, lane.gate, lane.tracker, self._describer)
         lane.detect_s += time.perf_counter() - t0
         lane.processed += 1
         if self.subscriber is not None:

@@ -55,6 +55,8 @@ _STATES = (TrackState.TENTATIVE, TrackState.CONFIRMED, TrackState.LOST)
 DUPLICATE_IOU = 0.85
 """A lost track overlapping a confirmed one by more than this is the same object seen twice."""
 _ALL = slice(None)
+OBSERVED_FRACTION = 0.9
+"""A track counts as looked for when at least this part of its predicted box lies inside one detector window."""
 
 
 @dataclass(slots=True)
@@ -84,6 +86,8 @@ class _Table:
     has_emb: BoolArray
     det_row: IntArray
     """Row of the detection matched in the current update, -1 if none."""
+    observed: BoolArray
+    """Whether the detector looked where the track is in the current update (see ``update``'s ``looked_at``)."""
 
     @classmethod
     def empty(cls) -> _Table:
@@ -93,7 +97,7 @@ class _Table:
         i64 = np.int64
         return cls(
             z(dtype=i64), z(dtype=i64), z(dtype=np.int8), z(4), z(4), z(4), z(4), z(4), z(), z(), z(dtype=i64),
-            z(), z(4), z(0), z(dtype=np.bool_), z(dtype=i64),
+            z(), z(4), z(0), z(dtype=np.bool_), z(dtype=i64), z(dtype=np.bool_),
         )  # fmt: skip
 
     def __len__(self) -> int:
@@ -178,9 +182,17 @@ class ByteTracker:
         self._ended: tuple[int, ...] = ()
 
     # --- public views ---------------------------------------------------------------------------------------
-    def tracks(self) -> list[Track]:
-        """Snapshots of the live tracks (tentative, confirmed and lost), boxes as the filter estimates them."""
+    def tracks(self, at_s: float | None = None) -> list[Track]:
+        """Snapshots of the live tracks (tentative, confirmed and lost), boxes as the filter estimates them at
+        the last update, or predicted to ``at_s`` (monotonic seconds, e.g. the next frame's time)."""
         t = self._t
+        boxes = t.boxes()
+        if at_s is not None and self._last_time_s is not None and at_s > self._last_time_s and len(t):
+            lost = t.state == LOST
+            vel = t.vel.copy()
+            vel[lost, 3] = 0.0  # as in _predict
+            belief = kalman.Gaussian(t.pos, vel, t.var_pos, t.cov_pos_vel, t.var_vel)
+            boxes = kalman.xyah_to_xyxy(kalman.predict(belief, at_s - self._last_time_s).pos)
         return [
             Track(
                 track_id=track_key(self.camera_id, int(t.number[i])),
@@ -192,7 +204,7 @@ class ByteTracker:
                 last_seen_s=float(t.last_s[i]),
                 hits=int(t.hits[i]),
             )
-            for i, b in enumerate(t.boxes())
+            for i, b in enumerate(boxes)
         ]
 
     def ended_ids(self) -> tuple[int, ...]:
@@ -200,14 +212,22 @@ class ByteTracker:
         return self._ended
 
     # --- the per-frame verb ---------------------------------------------------------------------------------
-    def update(self, detections: Detections, meta: FrameMeta) -> Detections:
+    def update(
+        self, detections: Detections, meta: FrameMeta, *, looked_at: NDArray[np.floating[Any]] | None = None
+    ) -> Detections:
         """Advance to ``meta.mono_s`` and associate this frame's ``detections`` (any classes) with the tracks.
+
+        ``looked_at`` (K, 4) are the windows the detector ran on when it did not look at the whole frame (the
+        motion gate's). A track whose predicted box lies mostly outside them was not looked for: it is neither
+        matched nor lost this frame, and a confirmed one is reported *coasting* on its prediction.
 
         Returns new ``Detections``, one row per confirmed track matched this frame: its ``track_id`` and
         ``class_id``, the matched detection's confidence, the box chosen by ``report_box``, the matched
-        detection's ``data`` columns and ``det_index`` (its row in ``detections``). A time earlier than the
-        previous frame's counts as no time passing. ``detections`` is not modified. Raises ``ValueError`` when
-        the length of the ``"embedding"`` descriptors changes while tracks hold some.
+        detection's ``data`` columns and ``det_index`` (its row in ``detections``), and ``coasted`` False; then
+        one row per confirmed coasting track (the filter's box, its last confidence, ``det_index`` -1, zeros in
+        the detection columns, ``coasted`` True). A time earlier than the previous frame's counts as no time
+        passing. ``detections`` is not modified. Raises ``ValueError`` when the length of the ``"embedding"``
+        descriptors changes while tracks hold some.
         """
         cfg = self.config
         first_frame = self._last_time_s is None
@@ -216,19 +236,20 @@ class ByteTracker:
         self._end_stale(now)
         self._predict(0.0 if self._last_time_s is None else now - self._last_time_s)
         self._last_time_s = now
+        self._observe(looked_at, meta.width, meta.height)
         f = self._frame(detections, now)
 
         score = detections.confidence
         usable = (detections.xyxy[:, 2:] > detections.xyxy[:, :2]).all(axis=1)  # no zero-area boxes
         high = _nz(usable & (score >= cfg.high_score))
         low = _nz(usable & (score >= cfg.low_score) & (score < cfg.high_score))
-        state = self._t.state
-        rest = self._associate(f, _nz(state != TENTATIVE), high, cfg.match_iou, cfg.fuse_score)
-        free = self._t.det_row < 0
+        state, seen = self._t.state, self._t.observed
+        rest = self._associate(f, _nz(seen & (state != TENTATIVE)), high, cfg.match_iou, cfg.fuse_score)
+        free = seen & (self._t.det_row < 0)
         self._associate(f, _nz(free & (state == CONFIRMED)), low, cfg.low_match_iou, False)
         if cfg.recover_radius_heights > 0 and f.appearance is not None:
             rest = self._recover(f, _nz(free & (state == LOST)), rest)
-        rest = self._associate(f, _nz(state == TENTATIVE), rest, cfg.tentative_match_iou, cfg.fuse_score)
+        rest = self._associate(f, _nz(seen & (state == TENTATIVE)), rest, cfg.tentative_match_iou, cfg.fuse_score)
 
         self._apply_matches(f)
         self._start_tracks(f, rest[score[rest] >= cfg.new_track_score], first_frame)
@@ -246,6 +267,26 @@ class ByteTracker:
         # A lost track's size is not observed: freeze its height rate so it cannot shrink or grow without bound.
         t.vel[t.state == LOST, 3] = 0.0
         t.set_belief(kalman.predict(t.belief(), dt))
+
+    def _observe(self, looked_at: NDArray[np.floating[Any]] | None, width: int, height: int) -> None:
+        """Which tracks the detector looked for: all, or those with (nearly) all of their box inside one window
+        (a window cutting through a person would not find them, which is no reason to lose the track)."""
+        t = self._t
+        if looked_at is None:
+            t.observed[:] = True
+            return
+        windows = np.asarray(looked_at, np.float64).reshape(-1, 4)
+        boxes = t.boxes()
+        boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, max(width, 1))  # the part in view is what can be seen
+        boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, max(height, 1))
+        if len(windows) == 0 or len(t) == 0:
+            t.observed[:] = False
+            return
+        iw = np.minimum(boxes[:, None, 2], windows[None, :, 2]) - np.maximum(boxes[:, None, 0], windows[None, :, 0])
+        ih = np.minimum(boxes[:, None, 3], windows[None, :, 3]) - np.maximum(boxes[:, None, 1], windows[None, :, 1])
+        inside = iw.clip(0) * ih.clip(0)
+        area = ((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])).clip(1e-6)
+        t.observed[:] = (inside.max(axis=1) / area) >= OBSERVED_FRACTION
 
     def _frame(self, dets: Detections, now: float) -> _Frame:
         """Pairwise overlaps, class agreement and appearance distances of all tracks and detections."""
@@ -334,7 +375,7 @@ class ByteTracker:
             np.full(k, CONFIRMED if confirmed else TENTATIVE, np.int8),
             *belief, np.full(k, f.now), np.full(k, f.now), np.ones(k, np.int64),
             f.dets.confidence[rows].astype(np.float64), f.dets.xyxy[rows].astype(np.float64),
-            emb, np.any(emb != 0, axis=1), rows.astype(np.int64),
+            emb, np.any(emb != 0, axis=1), rows.astype(np.int64), np.ones(k, np.bool_),
         )  # fmt: skip
         self._next_number += k
         self._t = self._t.extend(born)
@@ -350,7 +391,7 @@ class ByteTracker:
     def _expire(self) -> None:
         """Tracks not matched this frame: tentative ones end, others are lost (until ``_end_stale`` ends them)."""
         t = self._t
-        seen = t.det_row >= 0
+        seen = (t.det_row >= 0) | ~t.observed  # a track not looked for keeps its state
         if np.count_nonzero(seen) == len(t):
             return
         end = ~seen & (t.state == TENTATIVE)
@@ -376,15 +417,36 @@ class ByteTracker:
             self._ended += tuple(int(n) for n in t.number[drop])
             self._t = t.take(keep)
 
-    def _report(self, dets: Detections) -> Detections:
-        """The confirmed tracks matched this frame, in the order they were born."""
+    def _coasting_boxes(self, idx: IntArray) -> FloatArray:
+        """Where tracks not looked for are now: their last detection's box moved on at the filter's velocity.
+        (The filter's own box drifts in size between looks; a person's size barely changes in a second.)"""
         t = self._t
-        show = _nz((t.state == CONFIRMED) & (t.det_row >= 0))
+        dt = (self._last_time_s or 0.0) - t.last_s[idx]
+        shift = t.vel[idx, :2] * dt[:, None]
+        moved: FloatArray = t.det_box[idx] + np.concatenate([shift, shift], axis=1)
+        return moved
+
+    def _report(self, dets: Detections) -> Detections:
+        """The confirmed tracks matched this frame, in the order they were born, then the coasting ones."""
+        t = self._t
+        confirmed = t.state == CONFIRMED
+        show = _nz(confirmed & (t.det_row >= 0))
+        coast = _nz(confirmed & ~t.observed)
         rows = t.det_row[show]
         boxes = t.boxes()[show] if self.config.report_box == ReportBox.FILTERED else dets.xyxy[rows]
         data: dict[str, NDArray[Any]] = {k: v[rows] for k, v in dets.data.items()}
         data["det_index"] = rows
-        return Detections(boxes, dets.confidence[rows], t.class_id[show], t.number[show], data)
+        data["coasted"] = np.zeros(rows.size, np.bool_)
+        if coast.size:
+            n = coast.size
+            boxes = np.concatenate([boxes, self._coasting_boxes(coast)])
+            for k, v in dets.data.items():
+                data[k] = np.concatenate([data[k], np.zeros((n, *v.shape[1:]), v.dtype)])
+            data["det_index"] = np.concatenate([rows, np.full(n, -1, np.int64)])
+            data["coasted"] = np.concatenate([data["coasted"], np.ones(n, np.bool_)])
+            show = np.concatenate([show, coast])
+        confidence = np.concatenate([dets.confidence[rows], t.score[coast]])
+        return Detections(boxes, confidence, t.class_id[show], t.number[show], data)
 
 
 def _nz(mask: BoolArray) -> IntArray:
