@@ -1,0 +1,134 @@
+"""The pipeline's status over HTTP: ``/metrics`` (Prometheus), ``/status`` (JSON) and ``/healthz``.
+
+The standard library's ``ThreadingHTTPServer`` in one daemon thread is enough for three read-only routes polled
+by Prometheus and ``storewatch status``; a web framework would add a dependency for nothing. prometheus_client
+renders ``/metrics`` and picks the text or OpenMetrics format from the scraper's ``Accept`` header. Both
+``/metrics`` and ``/status`` read one ``PipelineSampler``, so their rates share a window and agree. Binds to
+127.0.0.1 unless told otherwise: the numbers name cameras and stores.
+
+>>> from urllib.request import ProxyHandler, build_opener
+>>> from storewatch.runtime.pipeline import Pipeline
+>>> server = StatusServer(Pipeline({}, detector=None), port=0)  # port 0: any free port
+>>> server.start()
+>>> build_opener(ProxyHandler({})).open(f"{server.url}/healthz").read()
+b'ok\\n'
+>>> server.stop()
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import choose_encoder
+
+from storewatch.errors import StorewatchError
+from storewatch.runtime.metrics import PipelineCollector, PipelineSampler, status_json
+
+if TYPE_CHECKING:
+    from storewatch.runtime.pipeline import Pipeline
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORT = 9108
+JSON_TYPE = "application/json"
+TEXT_TYPE = "text/plain; charset=utf-8"
+
+
+class StatusServer:
+    """``start()``, ``stop()``; ``port`` is the bound port once started (useful with ``port=0``)."""
+
+    def __init__(
+        self, pipeline: Pipeline, host: str = "127.0.0.1", port: int = DEFAULT_PORT, *, rate_window_s: float = 10.0
+    ) -> None:
+        self.pipeline = pipeline
+        self.host = host
+        self._port = port
+        self.rate_window_s = rate_window_s
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self._port if self._httpd is None else int(self._httpd.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> None:
+        if self._httpd is not None:
+            return
+        sampler = PipelineSampler(self.pipeline, window_s=self.rate_window_s)
+        registry = CollectorRegistry()
+        registry.register(PipelineCollector(self.pipeline, sampler))
+        try:
+            self._httpd = ThreadingHTTPServer((self.host, self._port), _handler(sampler, registry))
+        except OSError as exc:
+            raise StorewatchError(
+                f"cannot serve status on {self.host}:{self._port}: {exc.strerror or exc}",
+                fix="another `storewatch run` (or another program) holds the port: stop it or pick another port",
+            ) from None
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.2}, name="status-server", daemon=True
+        )
+        self._thread.start()
+        log.info("serving status on %s (/metrics, /status, /healthz)", self.url)
+
+    def stop(self) -> None:
+        if self._httpd is None:
+            return
+        self._port = self.port
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(5)
+        self._httpd, self._thread = None, None
+
+    def __enter__(self) -> StatusServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _handler(sampler: PipelineSampler, registry: CollectorRegistry) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "storewatch"
+
+        def do_GET(self) -> None:
+            path = urlsplit(self.path).path
+            try:
+                if path == "/metrics":
+                    encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
+                    self._reply(HTTPStatus.OK, content_type, encoder(registry))
+                elif path == "/status":
+                    self._reply(HTTPStatus.OK, JSON_TYPE, status_json(sampler.status()))
+                elif path == "/healthz":
+                    self._reply(HTTPStatus.OK, TEXT_TYPE, b"ok\n")
+                else:
+                    body = f"not found: {path} (try /metrics, /status or /healthz)\n".encode()
+                    self._reply(HTTPStatus.NOT_FOUND, TEXT_TYPE, body)
+            except (BrokenPipeError, ConnectionResetError):
+                log.debug("status client left before the reply to %s", path)
+            except Exception:  # top of the request: log it and answer, the server keeps serving
+                log.exception("status request %s failed", path)
+                self._reply(HTTPStatus.INTERNAL_SERVER_ERROR, TEXT_TYPE, b"internal error, see the log\n")
+
+        def _reply(self, status: HTTPStatus, content_type: str, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            log.debug("status %s - %s", self.address_string(), format % args)
+
+    return Handler
