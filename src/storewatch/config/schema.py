@@ -14,7 +14,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from storewatch.config.geometry import check_polygon, check_segment
 from storewatch.core.ids import is_slug
 from storewatch.detect.config import DetectorConfig
+from storewatch.detect.tampering import TamperConfig
 from storewatch.track.config import TrackerConfig
+from storewatch.video.segments import RecordingConfig
 
 _SOURCE_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://", "rtmp://", "udp://", "srt://", "file://", "v4l2://")
 
@@ -103,6 +105,12 @@ class Camera(_Strict):
     enabled: bool = Field(True, description="Whether the camera is analysed.")
     zones: list[Zone] = Field(default_factory=list, description="Areas of the view.")
     lines: list[Line] = Field(default_factory=list, description="Counting and entrance lines.")
+    record: RecordingConfig = Field(
+        default_factory=RecordingConfig, description="Continuous recording of the main stream, with retention."
+    )
+    tampering: TamperConfig = Field(
+        default_factory=TamperConfig, description="Camera tampering checks (blocked, moved, out of focus, dark)."
+    )
 
     @field_validator("source", "sub_source")
     @classmethod
@@ -136,6 +144,38 @@ class Site(_Strict):
     timezone: TimeZone = Field("UTC", description="IANA time zone of the site.")
 
 
+class CaptureMode(StrEnum):
+    THREAD = "thread"
+    PROCESS = "process"
+
+
+class RuntimeConfig(_Strict):
+    """How ``storewatch run`` runs the site's cameras on this machine."""
+
+    data_dir: str = Field(
+        "storewatch-data", min_length=1, description="Where events, snapshots, clips and recordings are written."
+    )
+    status_host: str = Field("127.0.0.1", description="Address the status server (/metrics, /status) binds to.")
+    status_port: int = Field(9108, ge=0, le=65535, description="Port of the status server (0 = any free port).")
+    capture: CaptureMode = Field(
+        CaptureMode.THREAD, description="Decode each camera in a thread, or in a supervised worker process."
+    )
+    ring_s: float = Field(30.0, ge=2.0, le=600.0, description="Seconds of encoded video kept in memory per camera.")
+    clip_before_s: float = Field(10.0, ge=0.0, le=300.0, description="Seconds of video an event clip has before.")
+    clip_after_s: float = Field(5.0, ge=0.0, le=120.0, description="Seconds of video an event clip has after.")
+    snapshot_quality: int = Field(85, ge=10, le=100, description="JPEG quality of event snapshots.")
+    retention_check_s: float = Field(60.0, ge=5.0, le=86400.0, description="How often recordings are pruned.")
+
+    @model_validator(mode="after")
+    def _clip_fits_ring(self) -> RuntimeConfig:
+        if self.clip_before_s + self.clip_after_s > self.ring_s:
+            raise ValueError(
+                f"clip_before_s + clip_after_s ({self.clip_before_s + self.clip_after_s:g} s) must fit in "
+                f"ring_s ({self.ring_s:g} s)"
+            )
+        return self
+
+
 class SiteConfig(_Strict):
     """A whole site file."""
 
@@ -143,6 +183,7 @@ class SiteConfig(_Strict):
     stores: list[Store] = Field(min_length=1, description="Stores of the site.")
     detector: DetectorConfig = Field(default_factory=DetectorConfig, description="Object detector settings.")
     tracker: TrackerConfig = Field(default_factory=TrackerConfig, description="Tracker settings.")
+    runtime: RuntimeConfig = Field(default_factory=RuntimeConfig, description="How the cameras are run here.")
 
     @model_validator(mode="after")
     def _unique_stores(self) -> SiteConfig:

@@ -32,6 +32,7 @@ class TamperKind(StrEnum):
 class TamperConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    enabled: bool = Field(True, description="Whether the camera's view is checked for tampering.")
     check_interval_s: float = Field(1.0, gt=0.0, le=60.0, description="How often the view is checked.")
     persist_s: float = Field(5.0, ge=0.0, le=600.0, description="How long a condition must last to be raised.")
     dark_mean_max: float = Field(20.0, ge=0.0, le=255.0, description="Mean grey level below which the view is dark.")

@@ -112,6 +112,9 @@ class CameraStatus:
     """Capture to result (queue wait, detection, tracking) over the last ``LATENCY_FRAMES`` frames."""
     detect_mean_s: float | None
     """Mean time per frame in detection, description and tracking over the window."""
+    detector_latency_p50_s: float | None
+    detector_latency_p95_s: float | None
+    """Time the detector (gate and network) took per frame, over the last ``LATENCY_FRAMES`` frames."""
     detect_total_s: float
     gate: dict[str, int]
     """The motion gate's counters (``GateStats``) by field name."""
@@ -231,7 +234,8 @@ class PipelineSampler:
     def _camera(lane: CameraLane, delta: tuple[float, tuple[float, ...]] | None) -> CameraStatus:
         stats = lane.capture.stats()
         health = lane.capture.health
-        p50, p95 = _quantiles(lane.latencies_s[-LATENCY_FRAMES:])
+        p50, p95 = _quantiles(list(lane.latencies_s)[-LATENCY_FRAMES:])
+        d50, d95 = _quantiles(list(lane.detector_s)[-LATENCY_FRAMES:])
         input_fps = detect_fps = detect_mean = None
         if delta is not None:
             dt, (d_frames, d_processed, d_detect_s) = delta
@@ -256,6 +260,8 @@ class PipelineSampler:
             frame_latency_p50_s=p50,
             frame_latency_p95_s=p95,
             detect_mean_s=detect_mean,
+            detector_latency_p50_s=d50,
+            detector_latency_p95_s=d95,
             detect_total_s=lane.detect_s,
             gate=dataclasses.asdict(lane.gate.stats),
         )
@@ -312,6 +318,16 @@ _CAMERA_GAUGES: tuple[tuple[str, str, CameraValue], ...] = (
         "storewatch_frame_latency_p95_seconds",
         f"Capture-to-result latency, 95th percentile of the last {LATENCY_FRAMES} frames.",
         lambda c: c.frame_latency_p95_s,
+    ),
+    (
+        "storewatch_detector_latency_p50_seconds",
+        f"Detector time per frame (gate and network), median of the last {LATENCY_FRAMES} frames.",
+        lambda c: c.detector_latency_p50_s,
+    ),
+    (
+        "storewatch_detector_latency_p95_seconds",
+        f"Detector time per frame (gate and network), 95th percentile of the last {LATENCY_FRAMES} frames.",
+        lambda c: c.detector_latency_p95_s,
     ),
     (
         "storewatch_detect_mean_seconds",

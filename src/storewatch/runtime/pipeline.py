@@ -11,7 +11,8 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,8 @@ from storewatch.track.config import TrackerConfig
 from storewatch.video.source import Frame
 
 Subscriber = Callable[[CameraId, FrameResult], None]
+RECENT_FRAMES = 10_000
+WATCHDOG_INTERVAL_S = 0.5
 
 
 @dataclass(slots=True)
@@ -41,8 +44,12 @@ class CameraLane:
     next_due: float = 0.0
     processed: int = 0
     skipped_by_rate: int = 0
-    latencies_s: list[float] = field(default_factory=list)
+    latencies_s: deque[float] = field(default_factory=lambda: deque(maxlen=RECENT_FRAMES))
+    """Capture-to-result latency of the recent frames."""
+    detector_s: deque[float] = field(default_factory=lambda: deque(maxlen=RECENT_FRAMES))
+    """Time the detector (the gate and the network) took on the recent frames."""
     detect_s: float = 0.0
+    """Total time spent on this camera's frames (detection, descriptors, tracking)."""
 
 
 class Pipeline:
@@ -53,14 +60,15 @@ class Pipeline:
         sources: dict[CameraId, SourceFactory],
         detector: WindowDetector,
         *,
-        detect_fps: float = 5.0,
+        detect_fps: float | Mapping[CameraId, float] = 5.0,
         naive: bool = False,
         tracker_config: TrackerConfig | None = None,
         subscriber: Subscriber | None = None,
         queue_size: int = 4,
     ) -> None:
-        if detect_fps <= 0:
-            raise ValueError("detect_fps must be positive")
+        rates = detect_fps if isinstance(detect_fps, Mapping) else dict.fromkeys(sources, detect_fps)
+        if any(rates.get(c, 0) <= 0 for c in sources):
+            raise ValueError("detect_fps must be positive for every camera")
         self.subscriber = subscriber
         self._describer = ColorDescriber((PERSON,))
         self._stop = threading.Event()
@@ -75,23 +83,23 @@ class Pipeline:
                     frames,
                     GatedDetector(detector, naive=naive),
                     ByteTracker(tracker_config, camera_id),
-                    1.0 / detect_fps,
+                    1.0 / rates[camera_id],
                 )
             )
 
     @classmethod
     def from_site(cls, site: SiteConfig, detector: WindowDetector, **kwargs: Any) -> Pipeline:
-        """A pipeline for every enabled camera of a site file (detect rate: the cameras' highest); a camera with a
+        """A pipeline for every enabled camera of a site file, each at its own detect rate; a camera with a
         sub-stream is analysed on it."""
         sources: dict[CameraId, SourceFactory] = {}
-        rates = []
+        rates: dict[CameraId, float] = {}
         for store in site.stores:
             for cam in store.cameras:
                 if cam.enabled:
                     cid = camera_key(store.id, cam.id)
                     sources[cid] = _site_source(cam.sub_source or cam.source, cid)
-                    rates.append(cam.detect_fps)
-        kwargs.setdefault("detect_fps", max(rates, default=5.0))
+                    rates[cid] = cam.detect_fps
+        kwargs.setdefault("detect_fps", rates)
         kwargs.setdefault("tracker_config", site.tracker)
         return cls(sources, detector, **kwargs)
 
@@ -120,7 +128,12 @@ class Pipeline:
             frame = newer
 
     def _serve(self) -> None:
+        next_watch = 0.0
         while not self._stop.is_set():
+            if time.monotonic() >= next_watch:  # frozen streams that keep their socket open
+                next_watch = time.monotonic() + WATCHDOG_INTERVAL_S
+                for lane in self.lanes:
+                    lane.capture.check_watchdog()
             worked = False
             for lane in self.lanes:
                 now = time.monotonic()
@@ -139,11 +152,11 @@ class Pipeline:
         t0 = time.perf_counter()
         result = analyse_live_frame(frame, lane.gate, lane.tracker, self._describer)
         lane.detect_s += time.perf_counter() - t0
+        lane.detector_s.append(result.detect_s)
         lane.processed += 1
         if self.subscriber is not None:
             self.subscriber(lane.camera_id, result)
-        if len(lane.latencies_s) < 100_000:
-            lane.latencies_s.append(time.monotonic() - frame.meta.mono_s)
+        lane.latencies_s.append(time.monotonic() - frame.meta.mono_s)
 
 
 def _site_source(location: str, camera_id: CameraId) -> SourceFactory:

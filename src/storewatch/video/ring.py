@@ -113,10 +113,35 @@ class PacketCapture:
         if keyframe and self._parameter_sets:
             if codec in _SPS_TYPE:
                 if _SPS_TYPE[codec] not in annexb_nal_types(data, codec):
-                    data = self._parameter_sets + data
+                    data = _insert_after_delimiter(data, self._parameter_sets, codec)
             elif not data.startswith(self._parameter_sets):
                 data = self._parameter_sets + data
         return EncodedPacket(data, packet.pts, packet.dts, keyframe, self._info, int(packet.duration or 0))
+
+
+_AUD_TYPE = {"h264": 9, "hevc": 35}
+"""The access unit delimiter, which must stay the first NAL unit of an access unit (parameter sets go after it:
+a decoder seeing them before it takes them for the end of the previous access unit)."""
+
+
+def _insert_after_delimiter(data: bytes, parameter_sets: bytes, codec: str) -> bytes:
+    """``parameter_sets`` (Annex-B) put in front of the access unit ``data``, after its delimiter if it has one.
+
+    >>> _insert_after_delimiter(b"\\x00\\x00\\x00\\x01\\x09\\xf0\\x00\\x00\\x00\\x01\\x65", b"<ps>", "h264")
+    b'\\x00\\x00\\x00\\x01\\t\\xf0<ps>\\x00\\x00\\x00\\x01e'
+    """
+    start = 4 if data.startswith(b"\x00\x00\x00\x01") else 3 if data.startswith(b"\x00\x00\x01") else 0
+    if not start or len(data) <= start:
+        return parameter_sets + data
+    nal_type = data[start] & 0x1F if codec == "h264" else (data[start] >> 1) & 0x3F
+    if nal_type != _AUD_TYPE.get(codec):
+        return parameter_sets + data
+    following = data.find(b"\x00\x00\x01", start)
+    if following < 0:
+        return data + parameter_sets
+    if data[following - 1] == 0:
+        following -= 1  # a four-byte start code
+    return data[:following] + parameter_sets + data[following:]
 
 
 def _normalised_info(

@@ -1,0 +1,69 @@
+"""``storewatch run SITE.yaml``: run a site's cameras live until interrupted (or for ``--seconds``)."""
+
+from __future__ import annotations
+
+import queue
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from storewatch.cli.options import BackendOpt, ThreadsOpt
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
+
+
+def run(
+    config: Annotated[Path, typer.Argument(help="Site YAML (cameras, zones, runtime settings).")],
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Where events, snapshots, clips and recordings go (overrides the config).")
+    ] = None,
+    status_port: Annotated[
+        int | None, typer.Option(min=0, max=65535, help="Port of /metrics and /status (overrides the config).")
+    ] = None,
+    seconds: Annotated[
+        float | None, typer.Option(min=1.0, help="Stop after this long (default: run until Ctrl-C).")
+    ] = None,
+    backend: BackendOpt = None,
+    threads: ThreadsOpt = None,
+) -> None:
+    """Capture every enabled camera, detect and track people, watch for tampering and offline cameras, keep
+    event snapshots and clips, record if asked, and serve the status at /metrics and /status."""
+    from storewatch.analysis.tracking import open_detector
+    from storewatch.config.loader import load_site_config
+    from storewatch.runtime.runner import SiteRunner
+
+    console = Console(stderr=True)
+    site = load_site_config(config)
+    det_cfg = site.detector.model_copy(
+        update={k: v for k, v in (("backend", backend), ("threads", threads)) if v is not None}
+    )
+    runner = SiteRunner(site, open_detector(det_cfg), data_dir=data_dir, status_port=status_port)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    runner.start()
+    inbox = runner.bus.subscribe("console", maxsize=1000)
+    console.print(
+        f"[bold]storewatch run[/]: {site.summary()}; {len(runner.cameras)} camera(s) running; "
+        f"status at {runner.status.url}/status and /metrics; data in {runner.data_dir}"
+    )
+    deadline = None if seconds is None else time.monotonic() + seconds
+    try:
+        while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
+            try:
+                event = inbox.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            console.print(f"{event.start_utc:%H:%M:%S} [bold]{event.type}[/] {event.state.value} {event.camera}: "
+                          f"{event.explanation}")  # fmt: skip
+    except KeyboardInterrupt:
+        pass
+    finally:
+        console.print("stopping ...")
+        runner.stop()

@@ -1,0 +1,170 @@
+"""Evidence for events: a JPEG snapshot at once, a clip from the camera's ring once the seconds after have passed.
+
+Writing files never happens on the detector's thread: jobs go to one worker thread through a bounded queue (a
+burst of events beyond it is dropped, counted, and said in the log) and each written file is announced as an
+``updated`` event carrying its path, so subscribers see the event at once and its evidence when it exists.
+
+Clip times: the ring holds stream seconds (the stream's own clock), events carry capture (monotonic) times. The
+camera's ``StreamClock`` keeps the latest (capture, stream) pair of packets, which maps one to the other.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from storewatch.core.events import Event, EventState
+from storewatch.errors import StorewatchError
+from storewatch.runtime.bus import EventBus
+from storewatch.runtime.queues import DropOldestQueue
+from storewatch.video.ring import EncodedPacket, PacketRing, save_clip
+from storewatch.video.snapshot import save_snapshot
+
+log = logging.getLogger(__name__)
+
+
+class StreamClock:
+    """Maps capture (monotonic) seconds to a stream's own seconds from the packets seen (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._latest: tuple[float, float] | None = None
+
+    def add(self, record: EncodedPacket) -> None:
+        with self._lock:
+            self._latest = (time.monotonic(), record.t_s)
+
+    def stream_s(self, mono_s: float) -> float | None:
+        with self._lock:
+            latest = self._latest
+        return None if latest is None else latest[1] - (latest[0] - mono_s)
+
+    def latest_mono_s(self) -> float | None:
+        with self._lock:
+            return None if self._latest is None else self._latest[0]
+
+
+@dataclass(frozen=True, slots=True)
+class CameraMedia:
+    ring: PacketRing
+    clock: StreamClock
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    event: Event
+    image: NDArray[np.uint8] | None
+    at_mono_s: float
+    media: CameraMedia | None
+
+
+class EvidenceWriter:
+    """``submit(event, image, at_mono_s, media)``; ``start()``/``stop()``. Files go under ``root/<store>/<camera>/
+    <YYYY-MM-DD>/<event id>.{jpg,mp4}``."""
+
+    def __init__(
+        self,
+        root: Path,
+        bus: EventBus,
+        *,
+        before_s: float = 10.0,
+        after_s: float = 5.0,
+        quality: int = 85,
+        maxsize: int = 64,
+    ) -> None:
+        self.root, self.bus = root, bus
+        self.before_s, self.after_s, self.quality = before_s, after_s, quality
+        self._jobs: DropOldestQueue[_Job] = DropOldestQueue(maxsize)
+        self._pending: list[_Job] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.snapshots = self.clips = self.failures = 0
+
+    @property
+    def dropped(self) -> int:
+        return self._jobs.dropped
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="evidence", daemon=True)
+        self._thread.start()
+
+    def stop(self, flush: bool = True) -> None:
+        """Stop; with ``flush`` the clips still waiting for their seconds after are cut from what is buffered."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+        if flush:
+            for job in self._pending:
+                self._clip(job)
+        self._pending.clear()
+
+    def submit(
+        self, event: Event, image: NDArray[np.uint8] | None, at_mono_s: float, media: CameraMedia | None
+    ) -> None:
+        if self._jobs.put(_Job(event, image, at_mono_s, media)):
+            log.warning("evidence queue full: dropped the oldest job (%d dropped so far)", self._jobs.dropped)
+
+    def path_for(self, event: Event, suffix: str) -> Path:
+        store, _, camera = str(event.camera).partition("/")
+        return self.root / store / camera / event.start_utc.strftime("%Y-%m-%d") / f"{event.id}{suffix}"
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                job = self._jobs.get(timeout=0.1)
+            except queue.Empty:
+                job = None
+            if job is not None:
+                self._snapshot(job)
+                if job.media is not None:
+                    self._pending.append(job)
+            now = time.monotonic()
+            for due in [j for j in self._pending if _clip_ready(j, now, self.after_s)]:
+                self._pending.remove(due)
+                self._clip(due)
+
+    def _snapshot(self, job: _Job) -> None:
+        if job.image is None:
+            return
+        path = self.path_for(job.event, ".jpg")
+        try:
+            save_snapshot(job.image, path, quality=self.quality)
+        except (OSError, StorewatchError, ValueError) as exc:
+            self.failures += 1
+            log.error("snapshot for event %s not written: %s", job.event.id, exc)
+            return
+        self.snapshots += 1
+        self._announce(job.event, snapshot=str(path))
+
+    def _clip(self, job: _Job) -> None:
+        assert job.media is not None
+        centre = job.media.clock.stream_s(job.at_mono_s)
+        if centre is None:
+            return
+        try:
+            clip = save_clip(
+                job.media.ring, centre - self.before_s, centre + self.after_s, self.path_for(job.event, ".mp4")
+            )
+        except (OSError, StorewatchError) as exc:
+            self.failures += 1
+            log.error("clip for event %s not written: %s", job.event.id, exc)
+            return
+        self.clips += 1
+        self._announce(job.event, clip=str(clip.path))
+
+    def _announce(self, event: Event, **paths: str) -> None:
+        self.bus.publish(event.with_evidence(**paths).model_copy(update={"state": EventState.UPDATED}))
+
+
+def _clip_ready(job: _Job, now: float, after_s: float) -> bool:
+    """A clip is cut once the ring holds the seconds after the event (or they can no longer come)."""
+    assert job.media is not None
+    latest = job.media.clock.latest_mono_s()
+    return (latest is not None and latest >= job.at_mono_s + after_s) or now > job.at_mono_s + after_s + 10.0

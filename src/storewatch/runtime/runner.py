@@ -1,0 +1,232 @@
+"""``storewatch run``: a site's cameras running live on this machine, with everything around the pipeline.
+
+Per camera: capture (reconnecting, watched), the shared gated detector and a tracker (``Pipeline``); a ring of the
+last ``ring_s`` seconds of encoded video and, when enabled, continuous recording in segments, both fed from the
+camera's main stream without decoding it (from the detection stream itself when the camera has no sub-stream);
+tampering checks on the analysed frames. Around them: the event bus, the evidence writer (snapshot, clip), an
+events log (JSON lines, one file per UTC day), the status server (``/metrics``, ``/status``) and a maintenance
+loop (retention, camera health changes as events).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from storewatch.analysis.tracking import FrameResult
+from storewatch.config.schema import Camera, SiteConfig
+from storewatch.core.events import Event, Severity
+from storewatch.core.ids import CameraId, camera_key
+from storewatch.detect.gated import WindowDetector
+from storewatch.detect.tampering import TamperDetector, TamperKind
+from storewatch.runtime.bus import EventBus
+from storewatch.runtime.camera import FrameSource, open_camera_source
+from storewatch.runtime.evidence import CameraMedia, EvidenceWriter, StreamClock
+from storewatch.runtime.health import Health
+from storewatch.runtime.packets import MainStreamReader
+from storewatch.runtime.pipeline import Pipeline
+from storewatch.runtime.queues import DropOldestQueue
+from storewatch.runtime.status_server import StatusServer
+from storewatch.video.ring import EncodedPacket, PacketCapture, PacketRing
+from storewatch.video.segments import SegmentRecorder, enforce_retention
+
+log = logging.getLogger(__name__)
+
+TAMPER_TEXT = {
+    TamperKind.TOO_DARK: "view too dark",
+    TamperKind.BLOCKED: "view blocked",
+    TamperKind.OUT_OF_FOCUS: "view out of focus",
+    TamperKind.MOVED: "camera moved",
+}
+
+
+@dataclass
+class CameraRuntime:
+    """What the runner keeps per camera besides its pipeline lane."""
+
+    camera_id: CameraId
+    config: Camera
+    ring: PacketRing
+    clock: StreamClock = field(default_factory=StreamClock)
+    recorder: SegmentRecorder | None = None
+    tamper: TamperDetector | None = None
+    open_tamper: dict[TamperKind, Event] = field(default_factory=dict)
+    health_event: Event | None = None
+    reader: MainStreamReader | None = None
+
+    def on_packet(self, record: EncodedPacket) -> None:
+        self.ring.add(record)
+        self.clock.add(record)
+        if self.recorder is not None:
+            self.recorder.add(record)
+
+    @property
+    def media(self) -> CameraMedia:
+        return CameraMedia(self.ring, self.clock)
+
+
+class SiteRunner:
+    """``start()``, ``stop()``; ``bus`` for subscribers; ``status`` serves /metrics and /status."""
+
+    def __init__(
+        self,
+        site: SiteConfig,
+        detector: WindowDetector,
+        *,
+        data_dir: Path | None = None,
+        status_port: int | None = None,
+    ) -> None:
+        rt = site.runtime
+        self.site = site
+        self.data_dir = Path(data_dir or rt.data_dir)
+        self.bus = EventBus()
+        self.cameras: dict[CameraId, CameraRuntime] = {}
+        sources: dict[CameraId, Callable[[], FrameSource]] = {}
+        rates: dict[CameraId, float] = {}
+        for store in site.stores:
+            for cam in store.cameras:
+                if not cam.enabled:
+                    continue
+                cid = camera_key(store.id, cam.id)
+                runtime = CameraRuntime(cid, cam, PacketRing(rt.ring_s))
+                if cam.record.enabled:
+                    runtime.recorder = SegmentRecorder(self.data_dir / "recordings", cid, cam.record)
+                if cam.tampering.enabled:
+                    runtime.tamper = TamperDetector(cam.tampering)
+                if cam.sub_source:  # detect on the sub-stream; ring and recording take the main stream as it is
+                    runtime.reader = MainStreamReader(cam.source, cid, PacketCapture(runtime.on_packet))
+                    sources[cid] = _source(cam.sub_source, cid, None)
+                else:
+                    sources[cid] = _source(cam.source, cid, runtime.on_packet)
+                rates[cid] = cam.detect_fps
+                self.cameras[cid] = runtime
+        self.pipeline = Pipeline(
+            sources, detector, detect_fps=rates, tracker_config=site.tracker, subscriber=self._on_result
+        )
+        self.evidence = EvidenceWriter(
+            self.data_dir / "media",
+            self.bus,
+            before_s=rt.clip_before_s,
+            after_s=rt.clip_after_s,
+            quality=rt.snapshot_quality,
+        )
+        self.status = StatusServer(self.pipeline, host=rt.status_host, port=rt.status_port if status_port is None
+                                   else status_port)  # fmt: skip
+        self._log_inbox: DropOldestQueue[Event] = self.bus.subscribe("events-log", maxsize=10_000)
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    # --- lifecycle -------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.status.start()
+        self.evidence.start()
+        for cam in self.cameras.values():
+            if cam.reader is not None:
+                cam.reader.start()
+        self.pipeline.start()
+        for name, target in (("events-log", self._write_events), ("maintenance", self._maintain)):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.pipeline.stop()
+        for cam in self.cameras.values():
+            if cam.reader is not None:
+                cam.reader.stop()
+            if cam.recorder is not None:
+                cam.recorder.close()
+        self.evidence.stop(flush=True)
+        for thread in self._threads:
+            thread.join(5)
+        self._drain_events()
+        self.status.stop()
+
+    # --- on the detector's thread: keep it cheap ----------------------------------------------------------------
+    def _on_result(self, camera_id: CameraId, result: FrameResult) -> None:
+        cam = self.cameras[camera_id]
+        if cam.tamper is None:
+            return
+        for change in cam.tamper.update(result.frame.image, result.frame.meta.mono_s):
+            now = datetime.now(UTC)
+            if change.started:
+                event = Event.start(
+                    f"camera.tampering.{change.kind.value}", camera_id, now,
+                    f"{TAMPER_TEXT[change.kind]}: {change.message}", severity=Severity.HIGH,
+                    values={"measure": round(change.value, 4)},
+                )  # fmt: skip
+                cam.open_tamper[change.kind] = event
+                self.bus.publish(event)
+                self.evidence.submit(event, result.frame.image, result.frame.meta.mono_s, cam.media)
+            elif (opened := cam.open_tamper.pop(change.kind, None)) is not None:
+                self.bus.publish(opened.end(now, f"{TAMPER_TEXT[change.kind]} cleared"))
+
+    # --- background threads ------------------------------------------------------------------------------------
+    def _maintain(self) -> None:
+        last_retention = 0.0
+        while not self._stop.wait(1.0):
+            for cam in self.cameras.values():
+                self._health_events(cam)
+            if any(c.recorder is not None for c in self.cameras.values()) and (
+                time.monotonic() - last_retention >= self.site.runtime.retention_check_s
+            ):
+                last_retention = time.monotonic()
+                self._prune()
+
+    def _prune(self) -> None:
+        root = self.data_dir / "recordings"
+        for cam in self.cameras.values():
+            if cam.recorder is not None:
+                for deleted in enforce_retention(root, cam.config.record.retention, datetime.now(UTC)):
+                    log.info("retention: deleted %s (%s)", deleted.segment.path, deleted.reason.value)
+
+    def _health_events(self, cam: CameraRuntime) -> None:
+        """A camera that has gone offline raises ``camera.offline`` (ended when it streams again)."""
+        lane = next(lane for lane in self.pipeline.lanes if lane.camera_id == cam.camera_id)
+        health = lane.capture.health
+        now = datetime.now(UTC)
+        if health.state == Health.OFFLINE and cam.health_event is None and lane.capture.stats().reconnects:
+            cam.health_event = Event.start(
+                "camera.offline", cam.camera_id, health.since_utc, f"camera offline: {health.reason}",
+                severity=Severity.HIGH,
+            )  # fmt: skip
+            self.bus.publish(cam.health_event)
+        elif health.state == Health.OK and cam.health_event is not None:
+            self.bus.publish(cam.health_event.end(now, "camera streaming again"))
+            cam.health_event = None
+
+    def _write_events(self) -> None:
+        while not self._stop.is_set():
+            self._drain_events(wait_s=0.2)
+
+    def _drain_events(self, wait_s: float = 0.0) -> None:
+        import queue
+
+        while True:
+            try:
+                event = self._log_inbox.get(timeout=wait_s)
+            except queue.Empty:
+                return
+            wait_s = 0.0
+            path = self.data_dir / "events" / f"{event.start_utc.strftime('%Y-%m-%d')}.jsonl"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as out:
+                out.write(json.dumps(event.model_dump(mode="json")) + "\n")
+
+
+def _source(
+    location: str, camera_id: CameraId, on_packet: Callable[[EncodedPacket], None] | None
+) -> Callable[[], FrameSource]:
+    def open_source() -> FrameSource:
+        hook = None if on_packet is None else PacketCapture(on_packet)  # a new capture per connection
+        return open_camera_source(location, camera_id, on_packet=hook)
+
+    return open_source
