@@ -62,16 +62,20 @@ class Letterbox:
         """Input pixels per frame pixel, horizontally and vertically."""
         return self.scaled_width / self.frame_width, self.scaled_height / self.frame_height
 
-    def apply(self, image: NDArray[np.uint8], pad_value: tuple[int, int, int]) -> NDArray[np.uint8]:
-        """The frame resized and padded to the input size (a new array)."""
+    def resize(self, image: NDArray[np.uint8]) -> NDArray[np.uint8]:
+        """The frame scaled to ``scaled_width`` x ``scaled_height`` (no padding)."""
         if image.shape[1] != self.frame_width or image.shape[0] != self.frame_height:
             raise ValueError(
                 f"frame is {image.shape[1]}x{image.shape[0]}, letterbox was fitted for "
                 f"{self.frame_width}x{self.frame_height}"
             )
-        resized = np.asarray(
+        return np.asarray(
             cv2.resize(image, (self.scaled_width, self.scaled_height), interpolation=cv2.INTER_LINEAR), np.uint8
         )
+
+    def apply(self, image: NDArray[np.uint8], pad_value: tuple[int, int, int]) -> NDArray[np.uint8]:
+        """The frame resized and padded to the input size (a new array)."""
+        resized = self.resize(image)
         if (self.scaled_width, self.scaled_height) == (self.input_width, self.input_height):
             return resized
         out = np.empty((self.input_height, self.input_width, 3), np.uint8)

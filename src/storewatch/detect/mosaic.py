@@ -4,7 +4,9 @@ Each network run has a fixed cost (a millisecond or two on a small CPU: the grap
 allocations for a new input size) on top of the cost per pixel, and each window is padded to a multiple of 32.
 With a handful of windows per frame (the motion gate's, one per moving person) that overhead is as large as the
 work. Packing the crops (scaled as the full frame would be, so people look the same size to the network) into one
-canvas, with gaps of padding between them, pays it once. Detections are assigned to the crop their centre falls in,
+canvas, with gaps of padding between them, pays it once. The frame is scaled once, as for a full-frame pass (the
+same interpolation, so a person looks the same to the network in a window as in the whole frame), and the crops
+are cut from it. Detections are assigned to the crop their centre falls in,
 clipped to it and mapped back to frame pixels; a detection centred in a gap is dropped.
 
 Packing is "shelf" packing (crops sorted by height, placed left to right in rows): simple, and within a few per
@@ -22,7 +24,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -40,7 +41,9 @@ class MosaicPlan:
     tiles: NDArray[np.int64]
     """(K, 4) x, y, w, h of each crop on the canvas (row i is window i)."""
     windows: NDArray[np.int64]
-    """(K, 4) x1, y1, x2, y2 of each window in the frame (integer pixels, inside the frame)."""
+    """(K, 4) x1, y1, x2, y2 of each window in the *scaled* frame (integer pixels, inside it)."""
+    scale: float
+    """Scaled-frame pixels per frame pixel."""
 
 
 def _shelves(sizes: NDArray[np.int64], order: NDArray[np.int64], width: int, gap: int) -> tuple[NDArray[np.int64], int]:
@@ -60,13 +63,22 @@ def _round_up(v: int) -> int:
     return max(STRIDE, math.ceil(v / STRIDE) * STRIDE)
 
 
-def pack(windows: Sequence[Sequence[float]] | NDArray[np.floating], scale: float, gap: int = GAP) -> MosaicPlan:
-    """Lay out ``windows`` (frame pixels, x1 y1 x2 y2, already inside the frame) scaled by ``scale`` on the
-    smallest canvas found."""
-    win = np.asarray(windows, np.float64).reshape(-1, 4)
-    frame_win = np.stack([np.floor(win[:, 0]), np.floor(win[:, 1]), np.ceil(win[:, 2]), np.ceil(win[:, 3])], 1)
-    frame_win = frame_win.astype(np.int64)
-    sizes = np.maximum(np.rint((frame_win[:, 2:] - frame_win[:, :2]) * scale).astype(np.int64), 1)
+def pack(
+    windows: Sequence[Sequence[float]] | NDArray[np.floating],
+    scale: float,
+    gap: int = GAP,
+    scaled_size: tuple[int, int] | None = None,
+) -> MosaicPlan:
+    """Lay out ``windows`` (frame pixels, x1 y1 x2 y2) of the frame scaled by ``scale`` (to ``scaled_size``,
+    width and height, when given: the windows are clipped to it) on the smallest canvas found."""
+    win = np.asarray(windows, np.float64).reshape(-1, 4) * scale
+    scaled = np.stack([np.floor(win[:, 0]), np.floor(win[:, 1]), np.ceil(win[:, 2]), np.ceil(win[:, 3])], 1)
+    scaled = scaled.astype(np.int64).clip(0)
+    if scaled_size is not None:
+        scaled[:, [0, 2]] = scaled[:, [0, 2]].clip(0, scaled_size[0])
+        scaled[:, [1, 3]] = scaled[:, [1, 3]].clip(0, scaled_size[1])
+    sizes = np.maximum(scaled[:, 2:] - scaled[:, :2], 1)
+    scaled[:, 2:] = scaled[:, :2] + sizes
     order = np.argsort(-sizes[:, 1], kind="stable")
     best: tuple[int, int, NDArray[np.int64]] | None = None
     for width in sorted({*WIDTHS, _round_up(int(sizes[:, 0].max()))}):
@@ -78,19 +90,17 @@ def pack(windows: Sequence[Sequence[float]] | NDArray[np.floating], scale: float
         if best is None or cw * ch < best[0] * best[1]:
             best = (cw, ch, tiles)
     assert best is not None
-    return MosaicPlan(best[0], best[1], best[2], frame_win)
+    return MosaicPlan(best[0], best[1], best[2], scaled, scale)
 
 
-def compose(image: NDArray[np.uint8], plan: MosaicPlan, pad_bgr: tuple[int, int, int]) -> NDArray[np.uint8]:
-    """The canvas: each window's crop resized into its tile, padding everywhere else."""
+def compose(scaled_image: NDArray[np.uint8], plan: MosaicPlan, pad_bgr: tuple[int, int, int]) -> NDArray[np.uint8]:
+    """The canvas: each window cut from the frame already scaled by ``plan.scale`` (the same pixels a full-frame
+    pass sees), padding everywhere else."""
     canvas = np.empty((plan.height, plan.width, 3), np.uint8)
     canvas[:] = pad_bgr
-    for (x1, y1, x2, y2), (tx, ty, tw, th) in zip(plan.windows.tolist(), plan.tiles.tolist(), strict=True):
-        crop = image[y1:y2, x1:x2]
-        if crop.shape[0] == th and crop.shape[1] == tw:
-            canvas[ty : ty + th, tx : tx + tw] = crop
-        else:
-            canvas[ty : ty + th, tx : tx + tw] = cv2.resize(crop, (tw, th), interpolation=cv2.INTER_AREA)
+    for (x1, y1, x2, y2), (tx, ty, _, _) in zip(plan.windows.tolist(), plan.tiles.tolist(), strict=True):
+        crop = scaled_image[y1:y2, x1:x2]
+        canvas[ty : ty + crop.shape[0], tx : tx + crop.shape[1]] = crop
     return canvas
 
 
@@ -109,10 +119,9 @@ def to_frame(xyxy: NDArray[np.floating], plan: MosaicPlan) -> tuple[NDArray[np.f
     tile = inside[rows].argmax(axis=1)
     tx, ty, tw, th = (t[tile, i] for i in range(4))
     w = plan.windows[tile].astype(np.float64)
-    sx, sy = (w[:, 2] - w[:, 0]) / tw, (w[:, 3] - w[:, 1]) / th
     b = boxes[rows]
-    x1 = (b[:, 0].clip(tx, tx + tw) - tx) * sx + w[:, 0]
-    x2 = (b[:, 2].clip(tx, tx + tw) - tx) * sx + w[:, 0]
-    y1 = (b[:, 1].clip(ty, ty + th) - ty) * sy + w[:, 1]
-    y2 = (b[:, 3].clip(ty, ty + th) - ty) * sy + w[:, 1]
+    x1 = (b[:, 0].clip(tx, tx + tw) - tx + w[:, 0]) / plan.scale
+    x2 = (b[:, 2].clip(tx, tx + tw) - tx + w[:, 0]) / plan.scale
+    y1 = (b[:, 1].clip(ty, ty + th) - ty + w[:, 1]) / plan.scale
+    y2 = (b[:, 3].clip(ty, ty + th) - ty + w[:, 1]) / plan.scale
     return np.stack([x1, y1, x2, y2], 1).astype(np.float32), rows.astype(np.int64)

@@ -164,8 +164,9 @@ class NanoDetDetector:
         win = win[((win[:, 2] - win[:, 0]) >= 8) & ((win[:, 3] - win[:, 1]) >= 8)]
         if len(win) == 0:
             return Detections.empty()
-        plan = mosaic.pack(win, self._fit(w, h).scale_xy[0])
-        canvas = mosaic.compose(image, plan, PAD_BGR)
+        lb = self._fit(w, h)
+        plan = mosaic.pack(win, lb.scale_xy[0], scaled_size=(lb.scaled_width, lb.scaled_height))
+        canvas = mosaic.compose(lb.resize(image), plan, PAD_BGR)
         outputs = self.backend.run(preprocess(canvas))
         raw = decode(
             outputs, plan.width, plan.height, score_threshold=self.config.score_threshold,
