@@ -35,8 +35,8 @@ def _camera_video(path: Path, seconds_lit: float, seconds_dark: float, fps: int 
     return path
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> SiteConfig:
+@pytest.fixture(params=["thread", "process"])
+def site(tmp_path: Path, request: pytest.FixtureRequest) -> SiteConfig:
     dark = _camera_video(tmp_path / "dark.mp4", 3.0, 6.0)
     lit = _camera_video(tmp_path / "lit.mp4", 9.0, 0.0)
     fast = {"persist_s": 1.0, "check_interval_s": 0.5}
@@ -54,7 +54,7 @@ def site(tmp_path: Path) -> SiteConfig:
                 }
             ],
             "runtime": {"data_dir": str(tmp_path / "data"), "status_port": 0, "clip_before_s": 3,
-                        "clip_after_s": 1},
+                        "clip_after_s": 1, "capture": request.param},
         }
     )  # fmt: skip
 

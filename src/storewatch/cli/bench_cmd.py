@@ -71,7 +71,9 @@ def pipeline(
         typer.Option(help="Ground truth for the recall check (default: the sample's, when it is there)."),
     ] = None,
     recall_frames: Annotated[str, typer.Option(help="Frames A-B (1-based) the recall check scores.")] = "1-400",
+    recall: Annotated[bool, typer.Option(help="Run the recall check (gated vs naive on the ground truth).")] = True,
     detect_fps: Annotated[float, typer.Option(min=0.5, max=30.0, help="Detection rate per camera.")] = 5.0,
+    capture: Annotated[str, typer.Option(help="Decode cameras in threads or in worker processes.")] = "thread",
     config: ConfigOpt = None,
     backend: BackendOpt = None,
     threads: ThreadsOpt = None,
@@ -90,12 +92,20 @@ def pipeline(
     if modes is None:
         raise StorewatchError(f"--mode {mode!r}: choose gated, naive or both")
     check_video_file(video)
-    if gt is None:
+    if not recall:
+        gt = None
+    elif gt is None:
         default_gt = video.parent / "gt-frames-0001-0400.txt"
         gt = default_gt if default_gt.exists() else None
+    elif not gt.is_file():
+        raise StorewatchError(f"--gt {gt}: no such file", fix="give a MOTChallenge ground-truth file or --no-recall")
     det_cfg, _ = load_configs(config, backend, threads)
     detector = open_detector(det_cfg)
-    result = run_pipeline_benchmark(video, detector, cameras, seconds, modes, detect_fps=detect_fps)
+    if capture not in ("thread", "process"):
+        raise StorewatchError(f"--capture {capture!r}: choose thread or process")
+    result = run_pipeline_benchmark(
+        video, detector, cameras, seconds, modes, detect_fps=detect_fps, processes=capture == "process"
+    )
     if gt is not None:
         first, last = parse_frames(recall_frames)
         result["recall"] = gate_recall(

@@ -14,7 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from storewatch.analysis.tracking import FrameResult, analyse_live_frame
 from storewatch.appearance.color import ColorDescriber
@@ -22,13 +22,37 @@ from storewatch.config.schema import SiteConfig
 from storewatch.core.ids import CameraId, camera_key
 from storewatch.detect.coco import PERSON
 from storewatch.detect.gated import GatedDetector, WindowDetector
-from storewatch.runtime.camera import CameraCapture, SourceFactory, open_camera_source
+from storewatch.runtime.camera import CameraCapture, CaptureStats, SourceFactory, open_camera_source
+from storewatch.runtime.health import HealthStatus
 from storewatch.runtime.queues import DropOldestQueue
 from storewatch.track.bytetrack import ByteTracker
 from storewatch.track.config import TrackerConfig
 from storewatch.video.source import Frame
 
+if TYPE_CHECKING:
+    from storewatch.runtime.supervisor import Supervisor
+    from storewatch.runtime.workers import CaptureSpec
+
 Subscriber = Callable[[CameraId, FrameResult], None]
+
+
+class Capture(Protocol):
+    """A camera's capture, in a thread (``CameraCapture``) or a supervised process (``ProcessCapture``)."""
+
+    camera_id: CameraId
+
+    def start(self) -> None: ...
+
+    def stop(self, timeout_s: float = 5.0) -> None: ...
+
+    @property
+    def health(self) -> HealthStatus: ...
+
+    def stats(self) -> CaptureStats: ...
+
+    def check_watchdog(self, now_mono: float | None = None) -> bool: ...
+
+
 RECENT_FRAMES = 10_000
 WATCHDOG_INTERVAL_S = 0.5
 
@@ -36,7 +60,7 @@ WATCHDOG_INTERVAL_S = 0.5
 @dataclass(slots=True)
 class CameraLane:
     camera_id: CameraId
-    capture: CameraCapture
+    capture: Capture
     frames: DropOldestQueue[Frame]
     gate: GatedDetector
     tracker: ByteTracker
@@ -65,21 +89,36 @@ class Pipeline:
         tracker_config: TrackerConfig | None = None,
         subscriber: Subscriber | None = None,
         queue_size: int = 4,
+        processes: Mapping[CameraId, CaptureSpec] | None = None,
     ) -> None:
-        rates = detect_fps if isinstance(detect_fps, Mapping) else dict.fromkeys(sources, detect_fps)
-        if any(rates.get(c, 0) <= 0 for c in sources):
+        """``sources`` open each camera for capture in a thread; cameras in ``processes`` are captured by
+        supervised worker processes instead (``sources`` may then leave them out)."""
+        cameras = [*sources, *(processes or {})]
+        rates = detect_fps if isinstance(detect_fps, Mapping) else dict.fromkeys(cameras, detect_fps)
+        if any(rates.get(c, 0) <= 0 for c in cameras):
             raise ValueError("detect_fps must be positive for every camera")
         self.subscriber = subscriber
         self._describer = ColorDescriber((PERSON,))
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.lanes: list[CameraLane] = []
-        for camera_id, factory in sources.items():
+        self.supervisor: Supervisor | None = None
+        if processes:
+            from storewatch.runtime.supervisor import Supervisor
+
+            self.supervisor = Supervisor()
+        for camera_id in [*sources, *(c for c in processes or {} if c not in sources)]:
             frames: DropOldestQueue[Frame] = DropOldestQueue(queue_size)
+            capture: Capture
+            if processes and camera_id in processes:
+                assert self.supervisor is not None
+                capture = self.supervisor.add(processes[camera_id], frames)
+            else:
+                capture = CameraCapture(camera_id, sources[camera_id], frames)
             self.lanes.append(
                 CameraLane(
                     camera_id,
-                    CameraCapture(camera_id, factory, frames),
+                    capture,
                     frames,
                     GatedDetector(detector, naive=naive),
                     ByteTracker(tracker_config, camera_id),
@@ -105,7 +144,10 @@ class Pipeline:
 
     def start(self) -> None:
         for lane in self.lanes:
-            lane.capture.start()
+            if self.supervisor is None or lane.camera_id not in self.supervisor.workers:
+                lane.capture.start()
+        if self.supervisor is not None:
+            self.supervisor.start()
         self._thread = threading.Thread(target=self._serve, name="detector", daemon=True)
         self._thread.start()
 
@@ -113,6 +155,8 @@ class Pipeline:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(10)
+        if self.supervisor is not None:
+            self.supervisor.stop()
         for lane in self.lanes:
             lane.capture.stop()
 

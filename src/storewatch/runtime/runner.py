@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from storewatch.analysis.tracking import FrameResult
-from storewatch.config.schema import Camera, SiteConfig
+from storewatch.config.schema import Camera, CaptureMode, SiteConfig
 from storewatch.core.events import Event, Severity
 from storewatch.core.ids import CameraId, camera_key
 from storewatch.detect.gated import WindowDetector
@@ -33,6 +33,7 @@ from storewatch.runtime.packets import MainStreamReader
 from storewatch.runtime.pipeline import Pipeline
 from storewatch.runtime.queues import DropOldestQueue
 from storewatch.runtime.status_server import StatusServer
+from storewatch.runtime.workers import CaptureSpec
 from storewatch.video.ring import EncodedPacket, PacketCapture, PacketRing
 from storewatch.video.segments import SegmentRecorder, enforce_retention
 
@@ -88,7 +89,9 @@ class SiteRunner:
         self.bus = EventBus()
         self.cameras: dict[CameraId, CameraRuntime] = {}
         sources: dict[CameraId, Callable[[], FrameSource]] = {}
+        processes: dict[CameraId, CaptureSpec] = {}
         rates: dict[CameraId, float] = {}
+        in_processes = rt.capture == CaptureMode.PROCESS
         for store in site.stores:
             for cam in store.cameras:
                 if not cam.enabled:
@@ -99,16 +102,22 @@ class SiteRunner:
                     runtime.recorder = SegmentRecorder(self.data_dir / "recordings", cid, cam.record)
                 if cam.tampering.enabled:
                     runtime.tamper = TamperDetector(cam.tampering)
-                if cam.sub_source:  # detect on the sub-stream; ring and recording take the main stream as it is
+                if cam.sub_source or in_processes:
+                    # Ring and recording take the main stream as it is, read apart (packets do not cross from a
+                    # worker process); detection decodes the sub-stream when there is one.
                     runtime.reader = MainStreamReader(cam.source, cid, PacketCapture(runtime.on_packet))
-                    sources[cid] = _source(cam.sub_source, cid, None)
+                    if in_processes:
+                        processes[cid] = CaptureSpec(str(cid), cam.sub_source or cam.source)
+                    else:
+                        sources[cid] = _source(cam.sub_source or cam.source, cid, None)
                 else:
                     sources[cid] = _source(cam.source, cid, runtime.on_packet)
                 rates[cid] = cam.detect_fps
                 self.cameras[cid] = runtime
         self.pipeline = Pipeline(
-            sources, detector, detect_fps=rates, tracker_config=site.tracker, subscriber=self._on_result
-        )
+            sources, detector, detect_fps=rates, tracker_config=site.tracker, subscriber=self._on_result,
+            processes=processes,
+        )  # fmt: skip
         self.evidence = EvidenceWriter(
             self.data_dir / "media",
             self.bus,
