@@ -109,3 +109,13 @@ def test_mp4_writer_round_trip(tmp_path):
         frames = list(src.frames())
     assert len(frames) == 15
     assert frames[0].image.shape == (120, 160, 3)  # odd sizes cropped to even for yuv420p
+
+
+def test_a_missing_usb_camera_is_named_in_the_error():
+    import pytest
+
+    from storewatch.errors import VideoError
+    from storewatch.runtime.camera import open_camera_source
+
+    with pytest.raises(VideoError, match=r"/dev/video97: no such camera device"):
+        open_camera_source("v4l2:///dev/video97", "s/usb")

@@ -96,12 +96,20 @@ class Line(_Strict):
     _points = field_validator("points")(check_segment)
 
 
+class RtspTransport(StrEnum):
+    TCP = "tcp"
+    UDP = "udp"
+
+
 class Camera(_Strict):
     id: Slug = Field(description="Camera id, unique within its store.")
     name: str = Field("", max_length=120, description="Name shown to people.")
     source: str = Field(min_length=1, description="Stream URL (rtsp, http, ...) or a video file path.")
     sub_source: str | None = Field(None, description="Low-resolution stream to detect on, if the camera has one.")
     detect_fps: float = Field(5.0, ge=0.5, le=30.0, description="Detector runs per second on this camera.")
+    rtsp_transport: RtspTransport = Field(
+        RtspTransport.TCP, description="RTSP over TCP (robust, the default) or UDP (lower latency on a clean LAN)."
+    )
     enabled: bool = Field(True, description="Whether the camera is analysed.")
     zones: list[Zone] = Field(default_factory=list, description="Areas of the view.")
     lines: list[Line] = Field(default_factory=list, description="Counting and entrance lines.")

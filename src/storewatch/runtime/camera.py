@@ -37,13 +37,18 @@ HookedSourceFactory = Callable[[PacketHook], FrameSource]
 """Opens a camera's source, handing every encoded packet to the hook (the camera's recording ring)."""
 
 
-def open_camera_source(location: str, camera_id: CameraId, on_packet: PacketHook | None = None) -> FrameSource:
-    """A live source for a camera: network streams with capture-time stamps and timeouts; a file played as a
-    live camera, looped."""
-    from storewatch.video.source import is_url, stream_options
+def open_camera_source(
+    location: str, camera_id: CameraId, on_packet: PacketHook | None = None, *, rtsp_transport: str = "tcp"
+) -> FrameSource:
+    """A live source for a camera: network streams (RTSP over ``rtsp_transport``, HTTP MJPEG/MPEG-TS/HLS) and
+    USB/V4L2 devices with capture-time stamps and timeouts; a file played as a live camera, looped."""
+    from storewatch.video.source import is_url, stream_options, v4l2_device
 
+    if v4l2_device(location) is not None:
+        return VideoSource(location, camera_id, live=True, on_packet=on_packet)
     if is_url(location):
-        return VideoSource(location, camera_id, live=True, options=stream_options(location), on_packet=on_packet)
+        options = stream_options(location, rtsp_transport=rtsp_transport)
+        return VideoSource(location, camera_id, live=True, options=options, on_packet=on_packet)
     return LiveFileSource(location, camera_id, loop=True, on_packet=on_packet)
 
 

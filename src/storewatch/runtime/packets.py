@@ -31,11 +31,13 @@ class MainStreamReader:
         *,
         backoff: Backoff | None = None,
         timeout_s: tuple[float, float] = (10.0, 5.0),
+        rtsp_transport: str = "tcp",
     ) -> None:
         self.location, self.camera_id = location, CameraId(str(camera_id))
         self._on_packet = on_packet
         self._backoff = backoff or Backoff()
         self._timeout_s = timeout_s
+        self._options = stream_options(location, rtsp_transport=rtsp_transport)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.packets = 0
@@ -57,7 +59,7 @@ class MainStreamReader:
         live = is_url(self.location)
         while not self._stop.is_set():
             try:
-                with av.open(self.location, options=stream_options(self.location), timeout=self._timeout_s) as c:
+                with av.open(self.location, options=self._options, timeout=self._timeout_s) as c:
                     stream = c.streams.video[0]
                     start, first = time.monotonic(), None
                     for packet in c.demux(stream):

@@ -136,7 +136,7 @@ class Pipeline:
             for cam in store.cameras:
                 if cam.enabled:
                     cid = camera_key(store.id, cam.id)
-                    sources[cid] = _site_source(cam.sub_source or cam.source, cid)
+                    sources[cid] = _site_source(cam.sub_source or cam.source, cid, cam.rtsp_transport)
                     rates[cid] = cam.detect_fps
         kwargs.setdefault("detect_fps", rates)
         kwargs.setdefault("tracker_config", site.tracker)
@@ -203,5 +203,5 @@ class Pipeline:
         lane.latencies_s.append(time.monotonic() - frame.meta.mono_s)
 
 
-def _site_source(location: str, camera_id: CameraId) -> SourceFactory:
-    return lambda: open_camera_source(location, camera_id)
+def _site_source(location: str, camera_id: CameraId, rtsp_transport: str = "tcp") -> SourceFactory:
+    return lambda: open_camera_source(location, camera_id, rtsp_transport=rtsp_transport)

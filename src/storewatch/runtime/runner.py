@@ -105,13 +105,15 @@ class SiteRunner:
                 if cam.sub_source or in_processes:
                     # Ring and recording take the main stream as it is, read apart (packets do not cross from a
                     # worker process); detection decodes the sub-stream when there is one.
-                    runtime.reader = MainStreamReader(cam.source, cid, PacketCapture(runtime.on_packet))
+                    runtime.reader = MainStreamReader(
+                        cam.source, cid, PacketCapture(runtime.on_packet), rtsp_transport=cam.rtsp_transport
+                    )
                     if in_processes:
-                        processes[cid] = CaptureSpec(str(cid), cam.sub_source or cam.source)
+                        processes[cid] = CaptureSpec(str(cid), cam.sub_source or cam.source, cam.rtsp_transport)
                     else:
-                        sources[cid] = _source(cam.sub_source or cam.source, cid, None)
+                        sources[cid] = _source(cam.sub_source or cam.source, cid, None, cam.rtsp_transport)
                 else:
-                    sources[cid] = _source(cam.source, cid, runtime.on_packet)
+                    sources[cid] = _source(cam.source, cid, runtime.on_packet, cam.rtsp_transport)
                 rates[cid] = cam.detect_fps
                 self.cameras[cid] = runtime
         self.pipeline = Pipeline(
@@ -232,10 +234,10 @@ class SiteRunner:
 
 
 def _source(
-    location: str, camera_id: CameraId, on_packet: Callable[[EncodedPacket], None] | None
+    location: str, camera_id: CameraId, on_packet: Callable[[EncodedPacket], None] | None, rtsp_transport: str
 ) -> Callable[[], FrameSource]:
     def open_source() -> FrameSource:
         hook = None if on_packet is None else PacketCapture(on_packet)  # a new capture per connection
-        return open_camera_source(location, camera_id, on_packet=hook)
+        return open_camera_source(location, camera_id, on_packet=hook, rtsp_transport=rtsp_transport)
 
     return open_source

@@ -79,6 +79,7 @@ class CaptureSpec:
     camera_id: str
     location: str
     """A stream URL or a file path (a file is played as a live camera, looped)."""
+    rtsp_transport: str = "tcp"
     frame_timeout_s: float = 5.0
     offline_after_failures: int = 5
     reconnect_initial_s: float = 0.5
@@ -259,7 +260,7 @@ def _worker_main(spec: CaptureSpec, conn: Connection) -> None:
     backoff = Backoff(spec.reconnect_initial_s, max(spec.reconnect_max_s, spec.reconnect_initial_s))
     capture = CameraCapture(
         cid,
-        partial(open_camera_source, spec.location, cid),
+        partial(open_camera_source, spec.location, cid, rtsp_transport=spec.rtsp_transport),
         sink,
         frame_timeout_s=spec.frame_timeout_s,
         offline_after_failures=spec.offline_after_failures,
