@@ -112,3 +112,36 @@ def test_camera_going_away_and_coming_back(camera):
 def test_unreachable_camera_is_a_clear_error():
     with pytest.raises(VideoError, match=r"127\.0\.0\.1:9/x: cannot be opened"):
         VideoSource("http://127.0.0.1:9/x", live=True, timeout_s=(1, 1))
+
+
+def test_broken_cameras_do_not_disturb_the_others(camera, make_video, tmp_path):
+    """One pipeline: an MJPEG camera, a good file, a file of garbage and a truncated file. The broken ones report
+    a clear reason in their health; the others keep their detection rate."""
+    from storewatch.runtime.camera import open_camera_source
+    from storewatch.runtime.pipeline import Pipeline
+    from tests.helpers import CountingDetector
+
+    good = make_video("good.avi", frames=40, fps=20)
+    garbage = tmp_path / "garbage.mp4"
+    garbage.write_bytes(bytes(range(256)) * 64)
+    truncated = make_video("truncated.avi", frames=40, fps=20)
+    truncated.write_bytes(truncated.read_bytes()[:300])  # the header and hardly a frame
+    locations = {"mjpeg": camera.url, "good": str(good), "garbage": str(garbage), "truncated": str(truncated)}
+    cams = {CameraId(f"s1/{name}"): loc for name, loc in locations.items()}
+    pipeline = Pipeline(
+        {c: (lambda c=c, loc=loc: open_camera_source(loc, c)) for c, loc in cams.items()},
+        CountingDetector(),
+        detect_fps=5.0,
+    )
+    lanes = {str(lane.camera_id): lane for lane in pipeline.lanes}
+    pipeline.start()
+    try:
+        time.sleep(3.0)
+        health = {name: lanes[f"s1/{name}"].capture.health for name in locations}
+        rates = {name: lanes[f"s1/{name}"].processed / 3.0 for name in locations}
+    finally:
+        pipeline.stop()
+    assert health["garbage"].state != Health.OK and "garbage.mp4" in health["garbage"].reason
+    assert "cannot be" in health["garbage"].reason  # opened / read: says what is wrong
+    assert health["truncated"].state != Health.OK and "truncated.avi" in health["truncated"].reason
+    assert rates["good"] >= 4.0 and rates["mjpeg"] >= 3.5  # the healthy cameras keep their 5 fps
