@@ -53,6 +53,8 @@ class Event(BaseModel):
     track_ids: tuple[str, ...] = ()
     start_utc: datetime
     end_utc: datetime | None = None
+    start_s: float | None = Field(None, description="Start on the camera's clock (seconds), e.g. into a replayed file.")
+    end_s: float | None = None
     values: dict[str, float | int | str | bool] = Field(default_factory=dict)
     explanation: str = Field(min_length=1, max_length=500)
     evidence: dict[str, str] = Field(default_factory=dict, description="Kind -> path, e.g. snapshot, clip.")
@@ -76,12 +78,20 @@ class Event(BaseModel):
     def start(cls, type_: str, camera: CameraId, at: datetime, explanation: str, **fields: Any) -> Event:
         return cls(id=uuid.uuid4().hex, type=type_, camera=camera, start_utc=at, explanation=explanation, **fields)
 
-    def end(self, at: datetime, explanation: str | None = None, **values: float | int | str | bool) -> Event:
+    def end(
+        self,
+        at: datetime,
+        explanation: str | None = None,
+        *,
+        at_s: float | None = None,
+        **values: float | int | str | bool,
+    ) -> Event:
         """The ``ended`` message of this event."""
         return self.model_copy(
             update={
                 "state": EventState.ENDED,
                 "end_utc": at,
+                "end_s": at_s,
                 "explanation": explanation or self.explanation,
                 "values": {**self.values, **values},
             }

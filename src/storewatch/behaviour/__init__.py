@@ -1,0 +1,1 @@
+"""The behaviour engine: tracks become the moments a loss-prevention team cares about (zones, lines, rules)."""

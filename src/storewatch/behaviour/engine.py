@@ -1,0 +1,79 @@
+"""The behaviour engine of one camera: scene, rules, episodes -> events.
+
+``process(t_s, utc, tracks)`` is the per-frame verb: the scene takes the frame's tracks, each enabled rule that is
+armed now looks at it, and its episodes turn findings into events. Rules are data: ``rules`` maps a rule type to
+its settings (validated by the rule's own ``Config``); every registered rule runs with its defaults unless turned
+off. ``close()`` ends whatever is still open (end of a replay).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from storewatch.behaviour.episodes import Episodes
+from storewatch.behaviour.geometry import Calibration, LineGeometry, ZoneGeometry
+from storewatch.behaviour.rules.base import Rule, RuleConfig
+from storewatch.behaviour.rules.registry import RULES
+from storewatch.behaviour.scene import Scene, SceneConfig
+from storewatch.behaviour.schedule import StoreSchedule
+from storewatch.core.detections import Detections
+from storewatch.core.events import Event
+
+WHOLE_FRAME = "frame"
+"""Id of the zone a camera without zones gets: the whole frame."""
+
+
+def rule_configs(settings: Mapping[str, Mapping[str, Any] | RuleConfig] | None = None) -> dict[str, RuleConfig]:
+    """Every registered rule's settings: its defaults, overridden by ``settings`` (by rule type). Unknown rule
+    types and bad values raise ``ValueError`` naming the rule."""
+    settings = settings or {}
+    unknown = sorted(set(settings) - set(RULES))
+    if unknown:
+        raise ValueError(f"unknown rule(s) {unknown}; the rules are: {', '.join(RULES)}")
+    out: dict[str, RuleConfig] = {}
+    for name, cls in RULES.items():
+        given = settings.get(name, {})
+        out[name] = given if isinstance(given, RuleConfig) else cls.Config.model_validate(dict(given))
+    return out
+
+
+class BehaviourEngine:
+    def __init__(
+        self,
+        camera_id: str,
+        zones: Sequence[ZoneGeometry] = (),
+        lines: Sequence[LineGeometry] = (),
+        *,
+        width: int,
+        height: int,
+        rules: Mapping[str, Mapping[str, Any] | RuleConfig] | None = None,
+        schedule: StoreSchedule | None = None,
+        timezone: str = "UTC",
+        calibration: Calibration | None = None,
+        scene_config: SceneConfig | None = None,
+    ) -> None:
+        if not zones:
+            frame = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)]
+            zones = [ZoneGeometry.from_normalised(WHOLE_FRAME, "custom", frame, width, height)]
+        self.scene = Scene(camera_id, zones, lines, calibration=calibration, config=scene_config)
+        self.schedule = schedule or StoreSchedule()
+        self.timezone = timezone
+        self.rules: list[tuple[Rule, Episodes]] = []
+        for name, cfg in rule_configs(rules).items():
+            if cfg.enabled:
+                if cfg.armed is not None and cfg.armed not in self.schedule.names():
+                    raise ValueError(f"rule {name}: armed by schedule {cfg.armed!r}, which the store does not have")
+                self.rules.append((RULES[name](cfg), Episodes(name, cfg, camera_id)))
+
+    def process(self, t_s: float, utc: datetime, tracks: Detections) -> list[Event]:
+        self.scene.update(t_s, utc, tracks)
+        out: list[Event] = []
+        for rule, episodes in self.rules:
+            armed = self.schedule.is_armed(rule.config.armed, utc, self.timezone)
+            out.extend(episodes.step(rule.evaluate(self.scene) if armed else (), t_s, utc))
+        return out
+
+    def close(self) -> list[Event]:
+        return [e for _, episodes in self.rules for e in episodes.close_all()]
