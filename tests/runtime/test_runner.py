@@ -88,6 +88,12 @@ def test_a_darkened_camera_raises_an_event_with_snapshot_and_clip(site: SiteConf
     assert len(frames) >= 20  # ~3 s before + 1 s after at 10 fps, from a key frame
     assert frames[0].mean() > 40 and frames[-1].mean() < 20  # it shows the view going dark
     assert "s1/dark" in body and "storewatch_frames_detected_total" in body
+    from storewatch.io.tracks import read_track_frames
+
+    (track_file,) = (data / "tracks" / "s1" / "lit").glob("*.csv")  # the track history, replayable
+    frames = list(read_track_frames(track_file))
+    assert len(frames) >= 10 and all(f.t_s is not None for f in frames)
+    assert [f.frame for f in frames] == sorted(f.frame for f in frames)
     segments = sorted((data / "recordings" / "s1" / "dark").rglob("*.mp4"))
     assert segments, "continuous recording wrote no segment"
     with av.open(str(segments[0])) as seg:

@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
+
 from storewatch.behaviour.episodes import Episodes
 from storewatch.behaviour.geometry import Calibration, LineGeometry, ZoneGeometry
 from storewatch.behaviour.rules.base import Rule, RuleConfig
@@ -35,7 +37,11 @@ def rule_configs(settings: Mapping[str, Mapping[str, Any] | RuleConfig] | None =
     out: dict[str, RuleConfig] = {}
     for name, cls in RULES.items():
         given = settings.get(name, {})
-        out[name] = given if isinstance(given, RuleConfig) else cls.Config.model_validate(dict(given))
+        try:
+            out[name] = given if isinstance(given, RuleConfig) else cls.Config.model_validate(dict(given))
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors())
+            raise ValueError(f"rule {name}: {problems}") from None
     return out
 
 

@@ -35,7 +35,16 @@ def _root(
 def _register() -> None:
     # Sub-command modules are imported here (not at module level of their packages) so that `storewatch --help`
     # stays fast and a missing optional dependency breaks only its own command.
-    from storewatch.cli import bench_cmd, cameras_cmd, config_cmd, models_cmd, run_cmd, status_cmd, track_cmd
+    from storewatch.cli import (
+        bench_cmd,
+        cameras_cmd,
+        config_cmd,
+        models_cmd,
+        replay_cmd,
+        run_cmd,
+        status_cmd,
+        track_cmd,
+    )
 
     app.add_typer(models_cmd.app, name="models")
     app.add_typer(config_cmd.app, name="config")
@@ -43,6 +52,7 @@ def _register() -> None:
     app.add_typer(cameras_cmd.app, name="cameras")
     track_cmd.register(app)
     run_cmd.register(app)
+    replay_cmd.register(app)
     status_cmd.register(app)
 
 

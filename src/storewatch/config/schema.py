@@ -6,11 +6,14 @@ settings. Strict (unknown keys are errors), every field described and bounded, u
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from storewatch.behaviour.engine import rule_configs
+from storewatch.behaviour.rules.base import RuleConfig
+from storewatch.behaviour.schedule import StoreSchedule
 from storewatch.config.geometry import check_polygon, check_segment
 from storewatch.core.ids import is_slug
 from storewatch.detect.config import DetectorConfig
@@ -119,6 +122,12 @@ class Camera(_Strict):
     tampering: TamperConfig = Field(
         default_factory=TamperConfig, description="Camera tampering checks (blocked, moved, out of focus, dark)."
     )
+    rules: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Rule settings for this camera, over the site's (by rule type)."
+    )
+    calibration: Calibration | None = Field(
+        None, description="Four image points and their ground positions in metres: speeds and distances in metres."
+    )
 
     @field_validator("source", "sub_source")
     @classmethod
@@ -131,6 +140,7 @@ class Camera(_Strict):
     def _unique_ids(self) -> Camera:
         _require_unique("zone", [z.id for z in self.zones])
         _require_unique("line", [ln.id for ln in self.lines])
+        _check_rules(self.rules, {z.id for z in self.zones}, f"camera {self.id}")
         return self
 
 
@@ -138,6 +148,9 @@ class Store(_Strict):
     id: Slug = Field(description="Store id, unique within the site.")
     name: str = Field("", max_length=120, description="Name shown to people.")
     timezone: TimeZone | None = Field(None, description="IANA time zone; defaults to the site's.")
+    schedule: StoreSchedule = Field(
+        default_factory=StoreSchedule, description="Opening hours, holidays and named schedules that arm rules."
+    )
     cameras: list[Camera] = Field(default_factory=list, description="The store's cameras.")
 
     @model_validator(mode="after")
@@ -173,6 +186,9 @@ class RuntimeConfig(_Strict):
     clip_after_s: float = Field(5.0, ge=0.0, le=120.0, description="Seconds of video an event clip has after.")
     snapshot_quality: int = Field(85, ge=10, le=100, description="JPEG quality of event snapshots.")
     retention_check_s: float = Field(60.0, ge=5.0, le=86400.0, description="How often recordings are pruned.")
+    record_tracks: bool = Field(
+        True, description="Keep every camera's tracks as CSV per day (for storewatch backtest and replays)."
+    )
 
     @model_validator(mode="after")
     def _clip_fits_ring(self) -> RuntimeConfig:
@@ -192,17 +208,58 @@ class SiteConfig(_Strict):
     detector: DetectorConfig = Field(default_factory=DetectorConfig, description="Object detector settings.")
     tracker: TrackerConfig = Field(default_factory=TrackerConfig, description="Tracker settings.")
     runtime: RuntimeConfig = Field(default_factory=RuntimeConfig, description="How the cameras are run here.")
+    rules: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Behaviour rule settings for every camera, by rule type (see the docs)."
+    )
 
     @model_validator(mode="after")
     def _unique_stores(self) -> SiteConfig:
         _require_unique("store", [s.id for s in self.stores])
+        zones = {z.id for s in self.stores for c in s.cameras for z in c.zones}
+        _check_rules(self.rules, zones, "site")
+        for store in self.stores:
+            for cam in store.cameras:
+                for name, cfg in self.rule_settings(cam).items():
+                    if cfg.armed is not None and cfg.armed not in store.schedule.names():
+                        raise ValueError(
+                            f"camera {cam.id}: rule {name} is armed by schedule {cfg.armed!r}, which store "
+                            f"{store.id} does not define (it has: {', '.join(sorted(store.schedule.names()))})"
+                        )
         return self
+
+    def rule_settings(self, camera: Camera) -> dict[str, RuleConfig]:
+        """Every rule's settings for ``camera``: defaults, then the site's, then the camera's."""
+        merged = {
+            name: {**self.rules.get(name, {}), **camera.rules.get(name, {})} for name in {*self.rules, *camera.rules}
+        }
+        return rule_configs(merged)
 
     def summary(self) -> str:
         cams = [c for s in self.stores for c in s.cameras]
         zones = sum(len(c.zones) for c in cams)
         lines = sum(len(c.lines) for c in cams)
         return f"{_n(len(self.stores), 'store')}, {_n(len(cams), 'camera')}, {_n(zones, 'zone')}, {_n(lines, 'line')}"
+
+
+class Calibration(_Strict):
+    image_points: list[Point] = Field(
+        min_length=4, max_length=4, description="Four points on the floor, normalised 0-1 of the frame."
+    )
+    ground_points_m: list[tuple[float, float]] = Field(
+        min_length=4, max_length=4, description="Where those four points are on the floor, in metres."
+    )
+
+
+def _check_rules(rules: dict[str, dict[str, Any]], zone_ids: set[str], where: str) -> None:
+    """Each rule's settings valid for the rule, and every zone a rule names present."""
+    try:
+        configs = rule_configs(rules)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+    for name in rules:
+        missing = sorted(set(configs[name].zones or ()) - zone_ids)
+        if missing:
+            raise ValueError(f"{where}: rule {name} watches zone(s) {missing}, which do not exist")
 
 
 def _n(count: int, noun: str) -> str:

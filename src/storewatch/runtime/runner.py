@@ -20,8 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from storewatch.analysis.tracking import FrameResult
-from storewatch.config.schema import Camera, CaptureMode, SiteConfig
-from storewatch.core.events import Event, Severity
+from storewatch.behaviour.engine import BehaviourEngine
+from storewatch.behaviour.site import engine_for
+from storewatch.config.schema import Camera, CaptureMode, SiteConfig, Store
+from storewatch.core.events import Event, EventState, Severity
 from storewatch.core.ids import CameraId, camera_key
 from storewatch.detect.gated import WindowDetector
 from storewatch.detect.tampering import TamperDetector, TamperKind
@@ -33,6 +35,7 @@ from storewatch.runtime.packets import MainStreamReader
 from storewatch.runtime.pipeline import Pipeline
 from storewatch.runtime.queues import DropOldestQueue
 from storewatch.runtime.status_server import StatusServer
+from storewatch.runtime.trackrec import TrackRecorder
 from storewatch.runtime.workers import CaptureSpec
 from storewatch.video.ring import EncodedPacket, PacketCapture, PacketRing
 from storewatch.video.segments import SegmentRecorder, enforce_retention
@@ -60,6 +63,9 @@ class CameraRuntime:
     open_tamper: dict[TamperKind, Event] = field(default_factory=dict)
     health_event: Event | None = None
     reader: MainStreamReader | None = None
+    store: Store | None = None
+    engine: BehaviourEngine | None = None
+    tracks: TrackRecorder | None = None
 
     def on_packet(self, record: EncodedPacket) -> None:
         self.ring.add(record)
@@ -97,7 +103,9 @@ class SiteRunner:
                 if not cam.enabled:
                     continue
                 cid = camera_key(store.id, cam.id)
-                runtime = CameraRuntime(cid, cam, PacketRing(rt.ring_s))
+                runtime = CameraRuntime(cid, cam, PacketRing(rt.ring_s), store=store)
+                if rt.record_tracks:
+                    runtime.tracks = TrackRecorder(self.data_dir / "tracks", str(cid))
                 if cam.record.enabled:
                     runtime.recorder = SegmentRecorder(self.data_dir / "recordings", cid, cam.record)
                 if cam.tampering.enabled:
@@ -155,6 +163,11 @@ class SiteRunner:
                 cam.reader.stop()
             if cam.recorder is not None:
                 cam.recorder.close()
+            if cam.tracks is not None:
+                cam.tracks.close()
+        for cam in self.cameras.values():
+            for event in cam.engine.close() if cam.engine is not None else ():
+                self.bus.publish(event)
         self.evidence.stop(flush=True)
         for thread in self._threads:
             thread.join(5)
@@ -164,9 +177,22 @@ class SiteRunner:
     # --- on the detector's thread: keep it cheap ----------------------------------------------------------------
     def _on_result(self, camera_id: CameraId, result: FrameResult) -> None:
         cam = self.cameras[camera_id]
-        if cam.tamper is None:
-            return
-        for change in cam.tamper.update(result.frame.image, result.frame.meta.mono_s):
+        meta = result.frame.meta
+        if cam.tracks is not None:
+            cam.tracks.add(meta.utc, result.tracks)
+        if cam.engine is None:
+            assert cam.store is not None
+            cam.engine = engine_for(self.site, cam.store, cam.config, meta.width, meta.height)
+        for event in cam.engine.process(meta.mono_s, meta.utc, result.tracks):
+            self.bus.publish(event)
+            if event.state == EventState.STARTED:
+                self.evidence.submit(event, result.frame.image, meta.mono_s, cam.media)
+        if cam.tamper is not None:
+            self._tampering(cam, result)
+
+    def _tampering(self, cam: CameraRuntime, result: FrameResult) -> None:
+        camera_id = cam.camera_id
+        for change in cam.tamper.update(result.frame.image, result.frame.meta.mono_s) if cam.tamper else ():
             now = datetime.now(UTC)
             if change.started:
                 event = Event.start(
