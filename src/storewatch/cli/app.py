@@ -36,6 +36,7 @@ def _register() -> None:
     # Sub-command modules are imported here (not at module level of their packages) so that `storewatch --help`
     # stays fast and a missing optional dependency breaks only its own command.
     from storewatch.cli import (
+        backtest_cmd,
         bench_cmd,
         cameras_cmd,
         config_cmd,
@@ -53,6 +54,7 @@ def _register() -> None:
     track_cmd.register(app)
     run_cmd.register(app)
     replay_cmd.register(app)
+    backtest_cmd.register(app)
     status_cmd.register(app)
 
 

@@ -179,7 +179,7 @@ class SiteRunner:
         cam = self.cameras[camera_id]
         meta = result.frame.meta
         if cam.tracks is not None:
-            cam.tracks.add(meta.utc, result.tracks)
+            cam.tracks.add(meta.utc, result.tracks, (meta.width, meta.height))
         if cam.engine is None:
             assert cam.store is not None
             cam.engine = engine_for(self.site, cam.store, cam.config, meta.width, meta.height)

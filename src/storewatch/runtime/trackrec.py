@@ -4,6 +4,7 @@ the form ``storewatch replay`` and ``storewatch backtest`` read. ``t_s`` is seco
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
@@ -21,9 +22,16 @@ class TrackRecorder:
         self._day: str | None = None
         self._file: IO[str] | None = None
         self._frame = 0
+        self._size: tuple[int, int] | None = None
         self.rows = 0
 
-    def add(self, utc: datetime, tracks: Detections) -> None:
+    def add(self, utc: datetime, tracks: Detections, size: tuple[int, int] | None = None) -> None:
+        """Append one frame; ``size`` (width, height) is written once to ``camera.json`` beside the files (zones
+        are normalised: a replay needs it)."""
+        if size is not None and size != self._size:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            (self.folder / "camera.json").write_text(json.dumps({"width": size[0], "height": size[1]}) + "\n")
+            self._size = size
         utc = utc.astimezone(UTC)
         day = utc.strftime("%Y-%m-%d")
         if day != self._day:
