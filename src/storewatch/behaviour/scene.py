@@ -12,6 +12,7 @@ when the camera has a ground calibration.
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,10 @@ def class_label(class_id: int) -> str:
 def class_id_of(label: str) -> int:
     """The class id of a track file's label: a COCO name, or ``object`` for anything else."""
     return COCO_CLASSES.index(label) if label in COCO_CLASSES else OBJECT
+
+
+HEIGHT_BOXES = 15
+"""Boxes the typical height of a track is the median of."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,16 +106,33 @@ class TrackHistory:
         x1, y1, x2, y2 = self.boxes[i]
         return ((x1 + x2) / 2, (y1 + y2) / 2)
 
+    height: float = 0.0
+    """The track's typical height in pixels (see ``height_px``), updated with each box."""
+
     def height_px(self) -> float:
-        """The track's typical height: the median box height of its recent past (robust to one bad box)."""
-        return float(np.median([b[3] - b[1] for b in self.boxes]))
+        """The track's typical height: the median box height of its last ``HEIGHT_BOXES`` boxes (robust to one
+        bad box; cached, the rules ask for it often)."""
+        if self.height <= 0 and self.boxes:
+            self._update_height()
+        return self.height
+
+    def _update_height(self) -> None:
+        n = min(len(self.boxes), HEIGHT_BOXES)
+        heights = sorted(self.boxes[-i][3] - self.boxes[-i][1] for i in range(1, n + 1))
+        self.height = heights[n // 2] if n % 2 else (heights[n // 2 - 1] + heights[n // 2]) / 2
 
     def since(self, window_s: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """(times, boxes) of the last ``window_s`` seconds."""
-        t = np.fromiter(self.times, np.float64, len(self.times))
-        keep = t >= self.last_s - window_s
-        boxes = np.asarray(self.boxes, np.float64).reshape(-1, 4)
-        return t[keep], boxes[keep]
+        """(times, boxes) of the last ``window_s`` seconds (only those are copied out of the history)."""
+        horizon = self.last_s - window_s
+        k = 0
+        for t in reversed(self.times):
+            if t < horizon:
+                break
+            k += 1
+        n = len(self.times)
+        times = np.fromiter(itertools.islice(self.times, n - k, n), np.float64, k)
+        boxes = np.array(list(itertools.islice(self.boxes, n - k, n)), np.float64).reshape(-1, 4)
+        return times, boxes
 
     def open_visit(self, zone: str) -> Visit | None:
         return next((v for v in reversed(self.visits) if v.zone == zone and v.exit_s is None), None)
@@ -179,6 +201,7 @@ class Scene:
             hist.last_s = t_s
             hist.times.append(t_s)
             hist.boxes.append(box)  # type: ignore[arg-type]
+            hist._update_height()
             self._zones(hist)
             self._lines(hist)
             self.seen.append(hist)
