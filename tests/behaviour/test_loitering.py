@@ -39,3 +39,18 @@ def test_a_camera_without_zones_watches_the_whole_frame():
     eng = engine([], only=["loitering"], rules={"loitering": {"dwell_s": 20}})
     got = started(run(eng, [Actor(1, standing(100, 400, 0, 30))], seconds=30), "loitering")
     assert len(got) == 1 and got[0].zone == "frame"
+
+
+def test_a_zone_armed_by_a_schedule_is_quiet_outside_it():
+    from storewatch.behaviour.schedule import StoreSchedule
+
+    night_only = StoreSchedule(schedules={"night": {day: ["20:00-06:00"] for day in ("mon", "tue")}})
+    actors = [Actor(1, standing(320, 240, 0, 60))]
+    noon = engine([SHELF], only=["loitering"], rules={"loitering": {"dwell_s": 30}}, schedule=night_only,
+                  zone_armed={"electronics": "night"})  # fmt: skip
+    assert started(run(noon, actors, seconds=60), "loitering") == []  # T0 is Monday noon
+    from tests.behaviour.scenario import T0
+
+    late = engine([SHELF], only=["loitering"], rules={"loitering": {"dwell_s": 30}}, schedule=night_only,
+                  zone_armed={"electronics": "night"})  # fmt: skip
+    assert len(started(run(late, actors, seconds=60, start_utc=T0.replace(hour=21)), "loitering")) == 1

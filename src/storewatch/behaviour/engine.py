@@ -59,13 +59,16 @@ class BehaviourEngine:
         timezone: str = "UTC",
         calibration: Calibration | None = None,
         scene_config: SceneConfig | None = None,
+        zone_armed: Mapping[str, str] | None = None,
     ) -> None:
+        """``zone_armed`` maps a zone id to the schedule outside which findings in that zone are dropped."""
         if not zones:
             frame = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)]
             zones = [ZoneGeometry.from_normalised(WHOLE_FRAME, "custom", frame, width, height)]
         self.scene = Scene(camera_id, zones, lines, calibration=calibration, config=scene_config)
         self.schedule = schedule or StoreSchedule()
         self.timezone = timezone
+        self.zone_armed = dict(zone_armed or {})
         self.rules: list[tuple[Rule, Episodes]] = []
         for name, cfg in rule_configs(rules).items():
             if cfg.enabled:
@@ -76,9 +79,13 @@ class BehaviourEngine:
     def process(self, t_s: float, utc: datetime, tracks: Detections) -> list[Event]:
         self.scene.update(t_s, utc, tracks)
         out: list[Event] = []
+        off = {z for z, name in self.zone_armed.items() if not self.schedule.is_armed(name, utc, self.timezone)}
         for rule, episodes in self.rules:
             armed = self.schedule.is_armed(rule.config.armed, utc, self.timezone)
-            out.extend(episodes.step(rule.evaluate(self.scene) if armed else (), t_s, utc))
+            found = rule.evaluate(self.scene) if armed else ()
+            if off:
+                found = [f for f in found if f.zone not in off]
+            out.extend(episodes.step(found, t_s, utc))
         return out
 
     def close(self) -> list[Event]:

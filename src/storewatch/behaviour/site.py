@@ -27,7 +27,7 @@ def engine_for(site: SiteConfig, store: Store, camera: Camera, width: int, heigh
     return BehaviourEngine(
         camera_key(store.id, camera.id), zones, lines, width=width, height=height,
         rules=site.rule_settings(camera), schedule=store.schedule, timezone=store.timezone or site.site.timezone,
-        calibration=calibration,
+        calibration=calibration, zone_armed={z.id: z.armed for z in camera.zones if z.armed is not None},
     )  # fmt: skip
 
 

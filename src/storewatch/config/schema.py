@@ -85,6 +85,9 @@ class Zone(_Strict):
         min_length=3, max_length=64, description="Corners as [x, y], normalised 0-1 of the frame's width and height."
     )
     anchor: Anchor = Field(Anchor.FOOT, description="Which point of a person's box decides membership.")
+    armed: str | None = Field(
+        None, description="Schedule name (the store's, or open/closed) outside which nothing is raised in this zone."
+    )
 
     _polygon = field_validator("polygon")(check_polygon)
 
@@ -219,6 +222,12 @@ class SiteConfig(_Strict):
         _check_rules(self.rules, zones, "site")
         for store in self.stores:
             for cam in store.cameras:
+                for z in cam.zones:
+                    if z.armed is not None and z.armed not in store.schedule.names():
+                        raise ValueError(
+                            f"camera {cam.id}: zone {z.id} is armed by schedule {z.armed!r}, which store "
+                            f"{store.id} does not define (it has: {', '.join(sorted(store.schedule.names()))})"
+                        )
                 for name, cfg in self.rule_settings(cam).items():
                     if cfg.armed is not None and cfg.armed not in store.schedule.names():
                         raise ValueError(

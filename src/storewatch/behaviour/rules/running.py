@@ -91,6 +91,9 @@ class Running(Rule):
         for person in scene.people():
             if not scene.present(person):
                 continue
+            if scene.calibration is None and _rough_speed(person, cfg.window_s) < ROUGH_GATE * limit:
+                self._over_since.pop(person.track_id, None)  # clearly walking: skip the robust measurement
+                continue
             measured = robust_velocity(scene, person, cfg.window_s)
             if measured is None or measured[0] <= limit:
                 self._over_since.pop(person.track_id, None)
@@ -140,6 +143,24 @@ class Running(Rule):
             del self._over_since[tid]
         for tid in [t for t in self._grabbed if t not in scene.tracks]:
             del self._grabbed[tid]
+
+
+ROUGH_GATE = 0.5
+"""A person whose rough speed (two boxes, no smoothing) is under this share of the limit is not measured further:
+box jitter can make the rough figure high, never much lower than the robust one."""
+
+
+def _rough_speed(person: TrackHistory, window_s: float) -> float:
+    """Foot displacement between the last box and the first one within ``window_s``, in body heights/s."""
+    horizon = person.last_s - window_s
+    i = len(person.times) - 1
+    while i > 0 and person.times[i - 1] >= horizon:
+        i -= 1
+    dt = person.last_s - person.times[i]
+    if dt <= 0:
+        return 0.0
+    (x0, y0), (x1, y1) = person.foot(i), person.foot(-1)
+    return float(((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5 / dt / max(person.height_px(), 1.0))
 
 
 def robust_velocity(scene: Scene, person: TrackHistory, window_s: float) -> tuple[float, Vec] | None:
