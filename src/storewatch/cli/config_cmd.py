@@ -39,6 +39,6 @@ def check(
 @app.command("schema")
 def schema() -> None:
     """Print the site file's JSON schema (for editors and documentation)."""
-    from storewatch.config import SiteConfig
+    from storewatch.config.schema import site_json_schema
 
-    print(json.dumps(SiteConfig.model_json_schema(), indent=2))
+    print(json.dumps(site_json_schema(), indent=2))

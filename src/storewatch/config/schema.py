@@ -280,3 +280,25 @@ def _require_unique(kind: str, ids: list[str]) -> None:
     dupes = sorted({i for i in ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]
     if dupes:
         raise ValueError(f"duplicate {kind} id(s): {', '.join(dupes)}")
+
+
+def site_json_schema() -> dict[str, Any]:
+    """The site file's JSON schema, with every behaviour rule's settings spelled out under ``rules`` (the model
+    keeps them as free mappings so that rules stay pluggable)."""
+    from storewatch.behaviour.rules.registry import RULES
+
+    schema = SiteConfig.model_json_schema()
+    defs = schema.setdefault("$defs", {})
+    props: dict[str, Any] = {}
+    for name, cls in RULES.items():
+        sub = cls.Config.model_json_schema()
+        defs.update(sub.pop("$defs", {}))
+        sub["description"] = (cls.__doc__ or sub.get("description", "")).strip().split("\n")[0]
+        props[name] = sub
+    rules = {"type": "object", "additionalProperties": False, "properties": props,
+             "description": "Behaviour rule settings, by rule type."}  # fmt: skip
+    schema["properties"]["rules"] = rules
+    camera = defs.get("Camera", {}).get("properties", {})
+    if "rules" in camera:
+        camera["rules"] = {**rules, "description": "Rule settings for this camera, over the site's."}
+    return schema
