@@ -112,3 +112,14 @@ def pipeline(
             video, gt, detector, frames=(first + 1, (last or 399) + 1), detect_fps=detect_fps
         )
     print(json.dumps(result, indent=None if as_json else 2))
+
+
+@app.command("rules")
+def rules(
+    points: Annotated[int, typer.Option(min=1000, max=100_000_000, help="Track points to replay.")] = 1_000_000,
+    people: Annotated[int, typer.Option(min=1, max=500, help="People in view at any time.")] = 20,
+) -> None:
+    """Speed and memory of every behaviour rule on a synthetic day of a busy camera (JSON)."""
+    from storewatch.bench.rules_speed import run_rules_benchmark
+
+    print(json.dumps(run_rules_benchmark(points, people)))
