@@ -32,6 +32,8 @@ class FrameSource(Protocol):
 
 
 SourceFactory = Callable[[], FrameSource]
+RECOVERY_FRAMES = 3
+"""Frames in a row that show a frozen stream flows again."""
 PacketHook = Callable[[Any], None]
 HookedSourceFactory = Callable[[PacketHook], FrameSource]
 """Opens a camera's source, handing every encoded packet to the hook (the camera's recording ring)."""
@@ -74,7 +76,7 @@ class CameraCapture:
         open_source: SourceFactory,
         out: DropOldestQueue[Frame],
         *,
-        frame_timeout_s: float = 5.0,
+        frame_timeout_s: float = 4.0,
         offline_after_failures: int = 5,
         backoff: Backoff | None = None,
     ) -> None:
@@ -91,6 +93,8 @@ class CameraCapture:
         self._frames = 0
         self._reconnects = 0
         self._failures = 0
+        self._stalled_frames: int | None = None
+        """Frames seen since the watchdog found the stream frozen (None: it has not, or it recovered)."""
         self._last_frame_mono: float | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------------------
@@ -126,8 +130,12 @@ class CameraCapture:
             last = self._last_frame_mono
         if last is None or now - last <= self.frame_timeout_s:
             return False
+        with self._lock:
+            self._stalled_frames = 0
         if self._health.status.state == Health.OK:
-            self._health.set(Health.DEGRADED, f"no frame for {now - last:.1f} s (stream frozen?)", _utc_now())
+            self._health.set(
+                Health.DEGRADED, f"no frame for over {self.frame_timeout_s:g} s (stream frozen?)", _utc_now()
+            )
         return True
 
     # --- the thread ------------------------------------------------------------------------------------------
@@ -155,6 +163,14 @@ class CameraCapture:
             self._frames += 1
             self._last_frame_mono = time.monotonic()
             self._failures = 0
+            if self._stalled_frames is not None:
+                # After a freeze the stream is ok again only when frames flow: one stale frame, which a decoder
+                # hands over when its read times out, must not clear the alarm.
+                self._stalled_frames += 1
+                if self._stalled_frames < RECOVERY_FRAMES:
+                    self.out.put(frame)
+                    return
+                self._stalled_frames = None
         self._backoff.reset()
         self._health.set(Health.OK, "streaming", _utc_now())
         self.out.put(frame)
@@ -168,7 +184,9 @@ class CameraCapture:
             failures = self._failures
         state = Health.OFFLINE if failures >= self.offline_after_failures else Health.DEGRADED
         delay = self._backoff.next_delay()
-        self._health.set(state, f"{reason}; retry {failures} in {delay:.1f} s", _utc_now())
+        # The reason stays the same from one retry to the next (the count is in ``stats()``), so "since" tells how
+        # long the camera has been in trouble, not when the last retry was.
+        self._health.set(state, f"{reason}; reconnecting", _utc_now())
         self._stop.wait(delay)
 
 

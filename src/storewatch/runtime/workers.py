@@ -80,7 +80,7 @@ class CaptureSpec:
     location: str
     """A stream URL or a file path (a file is played as a live camera, looped)."""
     rtsp_transport: str = "tcp"
-    frame_timeout_s: float = 5.0
+    frame_timeout_s: float = 4.0
     offline_after_failures: int = 5
     reconnect_initial_s: float = 0.5
     reconnect_max_s: float = 30.0
