@@ -9,9 +9,8 @@ same interpolation, so a person looks the same to the network in a window as in 
 are cut from it. Detections are assigned to the crop their centre falls in,
 clipped to it and mapped back to frame pixels; a detection centred in a gap is dropped.
 
-Packing is "shelf" packing (crops sorted by height, placed left to right in rows): simple, and within a few per
-cent of optimal for a few rectangles of similar height. Several canvas widths are tried and the smallest canvas
-kept.
+Packing is bottom-left "skyline" packing (each crop where its bottom edge is highest, then leftmost), tried for a
+few canvas widths and crop orders; the smallest canvas is kept (a handful of crops: microseconds).
 
 >>> plan = pack([(0, 0, 100, 200), (0, 0, 50, 50)], scale=1.0, gap=16)
 >>> plan.width, plan.height, plan.tiles.tolist()
@@ -46,17 +45,52 @@ class MosaicPlan:
     """Scaled-frame pixels per frame pixel."""
 
 
-def _shelves(sizes: NDArray[np.int64], order: NDArray[np.int64], width: int, gap: int) -> tuple[NDArray[np.int64], int]:
+def _skyline(sizes: NDArray[np.int64], order: NDArray[np.int64], width: int, gap: int) -> tuple[NDArray[np.int64], int]:
+    """Bottom-left skyline packing: each crop (in ``order``) goes where its bottom edge is highest (lowest
+    ``y + h``), then leftmost. Each crop reserves ``gap`` pixels right of and below it."""
     tiles = np.zeros((len(sizes), 4), np.int64)
-    x = y = shelf_h = 0
+    sky: list[tuple[int, int, int]] = [(0, width + gap, 0)]  # segments (x, width, y of the top of what is below)
     for k in order:
-        w, h = int(sizes[k, 0]), int(sizes[k, 1])
-        if x > 0 and x + w > width:
-            x, y, shelf_h = 0, y + shelf_h + gap, 0
-        tiles[k] = (x, y, w, h)
-        x += w + gap
-        shelf_h = max(shelf_h, h)
-    return tiles, y + shelf_h
+        w, h = int(sizes[k, 0]) + gap, int(sizes[k, 1]) + gap
+        best: tuple[int, int, int] | None = None  # (top, x, index)
+        for i, (x, _, _) in enumerate(sky):
+            if x + w > width + gap:
+                break
+            y, covered, j = 0, 0, i
+            while covered < w:
+                y = max(y, sky[j][2])
+                covered += sky[j][1] - (x - sky[j][0] if j == i else 0)
+                j += 1
+            if best is None or (y + h, x) < (best[0], best[1]):
+                best = (y + h, x, i)
+        assert best is not None  # the canvas is at least as wide as the widest crop
+        top, x, _ = best
+        tiles[k] = (x, top - h, w - gap, h - gap)
+        sky = _raise(sky, x, w, top)
+    return tiles, max(int(t[1] + t[3]) for t in tiles)
+
+
+def _raise(sky: list[tuple[int, int, int]], x: int, w: int, top: int) -> list[tuple[int, int, int]]:
+    """The skyline with [x, x + w) raised to ``top`` (neighbouring segments at one height merged)."""
+    out: list[tuple[int, int, int]] = []
+    for sx, sw, sy in sky:
+        end = sx + sw
+        if end <= x or sx >= x + w:
+            out.append((sx, sw, sy))
+            continue
+        if sx < x:
+            out.append((sx, x - sx, sy))
+        if end > x + w:
+            out.append((x + w, end - x - w, sy))
+    out.append((x, w, top))
+    out.sort()
+    merged: list[tuple[int, int, int]] = []
+    for seg in out:
+        if merged and merged[-1][2] == seg[2] and merged[-1][0] + merged[-1][1] == seg[0]:
+            merged[-1] = (merged[-1][0], merged[-1][1] + seg[1], seg[2])
+        else:
+            merged.append(seg)
+    return merged
 
 
 def _round_up(v: int) -> int:
@@ -79,16 +113,17 @@ def pack(
         scaled[:, [1, 3]] = scaled[:, [1, 3]].clip(0, scaled_size[1])
     sizes = np.maximum(scaled[:, 2:] - scaled[:, :2], 1)
     scaled[:, 2:] = scaled[:, :2] + sizes
-    order = np.argsort(-sizes[:, 1], kind="stable")
+    orders = [np.argsort(-key, kind="stable") for key in (sizes[:, 1], sizes[:, 0], sizes[:, 0] * sizes[:, 1])]
     best: tuple[int, int, NDArray[np.int64]] | None = None
     for width in sorted({*WIDTHS, _round_up(int(sizes[:, 0].max()))}):
         if width < sizes[:, 0].max():
             continue
-        tiles, used_h = _shelves(sizes, order, width, gap)
-        used_w = int((tiles[:, 0] + tiles[:, 2]).max())
-        cw, ch = _round_up(used_w), _round_up(used_h)
-        if best is None or cw * ch < best[0] * best[1]:
-            best = (cw, ch, tiles)
+        for order in orders:
+            tiles, used_h = _skyline(sizes, order, width, gap)
+            used_w = int((tiles[:, 0] + tiles[:, 2]).max())
+            cw, ch = _round_up(used_w), _round_up(used_h)
+            if best is None or cw * ch < best[0] * best[1]:
+                best = (cw, ch, tiles)
     assert best is not None
     return MosaicPlan(best[0], best[1], best[2], scaled, scale)
 
