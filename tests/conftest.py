@@ -67,3 +67,24 @@ def make_video(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return make
+
+
+@pytest.fixture
+def pets_people(pets_video: Path) -> tuple[object, np.ndarray, object]:
+    """The real detector, PETS frame 100 and the people a full-frame pass finds on it (at least 3, confident);
+    skips when the models are not in the cache."""
+    from storewatch.analysis.tracking import open_detector
+    from storewatch.detect.config import DetectorConfig
+    from storewatch.errors import ModelError
+    from storewatch.video.source import VideoSource
+
+    try:
+        det = open_detector(DetectorConfig())
+    except ModelError as exc:
+        pytest.skip(f"{exc}")
+    with VideoSource(pets_video) as src:
+        image = next(f.image for f in src.frames() if f.meta.seq == 99)
+    full = det.detect(image)
+    people = full[(full.class_id == 0) & (full.confidence > 0.6)]
+    assert len(people) >= 3
+    return det, image, people

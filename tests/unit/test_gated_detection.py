@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from storewatch.detect.config import DetectorConfig
 from storewatch.detect.gated import GatedDetector
 from tests.helpers import CountingDetector
 
@@ -51,23 +50,10 @@ def test_tracked_people_are_rechecked_even_when_still():
     assert len(det.windows) >= 1 and sum(len(o) for o in outs) >= 1
 
 
-def test_window_detection_sees_what_the_full_frame_sees(pets_video):
-    import pytest
-
-    from storewatch.analysis.tracking import open_detector
+def test_window_detection_sees_what_the_full_frame_sees(pets_people):
     from storewatch.core.detections import box_iou
-    from storewatch.errors import ModelError
-    from storewatch.video.source import VideoSource
 
-    try:
-        det = open_detector(DetectorConfig())
-    except ModelError as exc:
-        pytest.skip(f"{exc}")
-    with VideoSource(pets_video) as src:
-        image = next(f.image for f in src.frames() if f.meta.seq == 99)
-    full = det.detect(image)
-    people = full[(full.class_id == 0) & (full.confidence > 0.6)]
-    assert len(people) >= 3
+    det, image, people = pets_people
     for box in people.xyxy:
         w, h = box[2] - box[0], box[3] - box[1]
         window = (box[0] - w, box[1] - h / 2, box[2] + w, box[3] + h / 2)

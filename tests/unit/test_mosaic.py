@@ -51,22 +51,10 @@ def test_compose_places_each_crop():
 
 
 @pytest.mark.models
-def test_one_mosaic_run_finds_what_windows_find(pets_video):
-    from storewatch.analysis.tracking import open_detector
+def test_one_mosaic_run_finds_what_windows_find(pets_people):
     from storewatch.core.detections import box_iou
-    from storewatch.detect.config import DetectorConfig
-    from storewatch.errors import ModelError
-    from storewatch.video.source import VideoSource
 
-    try:
-        det = open_detector(DetectorConfig())
-    except ModelError as exc:
-        pytest.skip(f"{exc}")
-    with VideoSource(pets_video) as src:
-        image = next(f.image for f in src.frames() if f.meta.seq == 99)
-    full = det.detect(image)
-    people = full[(full.class_id == 0) & (full.confidence > 0.6)]
-    assert len(people) >= 3
+    det, image, people = pets_people
     w = people.xyxy[:, 2] - people.xyxy[:, 0]
     h = people.xyxy[:, 3] - people.xyxy[:, 1]
     windows = np.stack([people.xyxy[:, 0] - w, people.xyxy[:, 1] - h / 3, people.xyxy[:, 2] + w,
