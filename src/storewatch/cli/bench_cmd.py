@@ -123,3 +123,37 @@ def rules(
     from storewatch.bench.rules_speed import run_rules_benchmark
 
     print(json.dumps(run_rules_benchmark(points, people)))
+
+
+@app.command("behaviours")
+def behaviours(
+    caviar: Annotated[Path, typer.Option(help="Folder of CAVIAR sequences (tracks/labels/groups.csv each).")] = Path(
+        "../shared/data/caviar"
+    ),
+    baseline: Annotated[
+        Path | None, typer.Option(help="Baseline JSON: exit 1 if a type's F1 falls > 0.02 below it.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON result.")] = False,
+) -> None:
+    """Replay CAVIAR ground-truth tracks through the behaviour engine (default rules, no zones) and score fall,
+    fight and abandoned-object events against the labels: episodes, matched, events, false events, P, R, F1."""
+    from storewatch.bench.behaviours import TYPES, compare_with_baseline, run_behaviour_benchmark
+    from storewatch.bench.tracking import load_baseline
+
+    result = run_behaviour_benchmark(caviar)
+    if as_json:
+        print(json.dumps(result))
+    else:
+        print(f"{'type':<18}{'episodes':>9}{'matched':>8}{'events':>7}{'false':>6}{'P':>7}{'R':>7}{'F1':>7}")
+        for type_ in TYPES:
+            r = result["types"][type_]
+            print(
+                f"{type_:<18}{r['episodes']:>9}{r['matched']:>8}{r['events']:>7}{r['false_events']:>6}"
+                f"{r['precision']:>7.2f}{r['recall']:>7.2f}{r['f1']:>7.2f}"
+            )
+    if baseline is not None:
+        problems = compare_with_baseline(result, load_baseline(baseline))
+        for p in problems:
+            print(f"regression: {p}", file=sys.stderr)
+        if problems:
+            raise typer.Exit(1)
