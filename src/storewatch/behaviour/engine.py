@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from storewatch.behaviour.episodes import Episodes
 from storewatch.behaviour.geometry import Calibration, LineGeometry, ZoneGeometry
-from storewatch.behaviour.rules.base import Rule, RuleConfig
+from storewatch.behaviour.rules.base import Finding, Rule, RuleConfig
 from storewatch.behaviour.rules.registry import RULES
 from storewatch.behaviour.scene import Scene, SceneConfig
 from storewatch.behaviour.schedule import StoreSchedule
@@ -65,11 +65,12 @@ class BehaviourEngine:
         if not zones:
             frame = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)]
             zones = [ZoneGeometry.from_normalised(WHOLE_FRAME, "custom", frame, width, height)]
-        self.scene = Scene(camera_id, zones, lines, calibration=calibration, config=scene_config)
+        self.scene = Scene(camera_id, zones, lines, calibration=calibration, config=scene_config, size=(width, height))
         self.schedule = schedule or StoreSchedule()
         self.timezone = timezone
         self.zone_armed = dict(zone_armed or {})
         self.rules: list[tuple[Rule, Episodes]] = []
+        self._last_look: dict[str, tuple[float, list[Finding]]] = {}
         for name, cfg in rule_configs(rules).items():
             if cfg.enabled:
                 if cfg.armed is not None and cfg.armed not in self.schedule.names():
@@ -82,11 +83,20 @@ class BehaviourEngine:
         off = {z for z, name in self.zone_armed.items() if not self.schedule.is_armed(name, utc, self.timezone)}
         for rule, episodes in self.rules:
             armed = self.schedule.is_armed(rule.config.armed, utc, self.timezone)
-            found = rule.evaluate(self.scene) if armed else ()
+            found = self._look(rule, t_s) if armed else []
             if off:
                 found = [f for f in found if f.zone not in off]
             out.extend(episodes.step(found, t_s, utc))
         return out
+
+    def _look(self, rule: Rule, t_s: float) -> list[Finding]:
+        """The rule's findings now: fresh when it is due to look, else those of its last look."""
+        last = self._last_look.get(rule.type)
+        if last is not None and 0 <= t_s - last[0] < rule.every_s:
+            return last[1]
+        found = list(rule.evaluate(self.scene))
+        self._last_look[rule.type] = (t_s, found)
+        return found
 
     def close(self) -> list[Event]:
         return [e for _, episodes in self.rules for e in episodes.close_all()]

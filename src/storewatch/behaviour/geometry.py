@@ -42,6 +42,16 @@ class ZoneGeometry:
         poly = np.asarray(points, np.float32) * np.array([width, height], np.float32)
         return cls(id, kind, poly.reshape(-1, 1, 2), anchor)
 
+    @property
+    def bbox(self) -> tuple[float, float, float, float]:
+        xs, ys = self.polygon[:, 0, 0], self.polygon[:, 0, 1]
+        return float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())
+
+    def outside_by(self, x: float, y: float, margin: float, bbox: tuple[float, float, float, float]) -> bool:
+        """Whether (x, y) is more than ``margin`` outside the zone's bounding box ``bbox`` (then it is at least
+        that far outside the zone: a cheap test before ``signed_distance``)."""
+        return x < bbox[0] - margin or x > bbox[2] + margin or y < bbox[1] - margin or y > bbox[3] + margin
+
     def signed_distance(self, x: float, y: float) -> float:
         """Pixels from the border: positive inside, negative outside."""
         return float(cv2.pointPolygonTest(self.polygon, (float(x), float(y)), True))

@@ -108,17 +108,23 @@ class TrackHistory:
 
     height: float = 0.0
     """The track's typical height in pixels (see ``height_px``), updated with each box."""
+    _heights: deque[float] = field(default_factory=lambda: deque(maxlen=HEIGHT_BOXES))
 
     def height_px(self) -> float:
         """The track's typical height: the median box height of its last ``HEIGHT_BOXES`` boxes (robust to one
         bad box; cached, the rules ask for it often)."""
         if self.height <= 0 and self.boxes:
-            self._update_height()
+            for b in list(self.boxes)[-HEIGHT_BOXES:]:
+                self._heights.append(b[3] - b[1])
+            heights = sorted(self._heights)
+            self.height = heights[len(heights) // 2]
         return self.height
 
     def _update_height(self) -> None:
-        n = min(len(self.boxes), HEIGHT_BOXES)
-        heights = sorted(self.boxes[-i][3] - self.boxes[-i][1] for i in range(1, n + 1))
+        box = self.boxes[-1]
+        self._heights.append(box[3] - box[1])
+        heights = sorted(self._heights)
+        n = len(heights)
         self.height = heights[n // 2] if n % 2 else (heights[n // 2 - 1] + heights[n // 2]) / 2
 
     def since(self, window_s: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -165,9 +171,14 @@ class Scene:
         *,
         calibration: Calibration | None = None,
         config: SceneConfig | None = None,
+        size: tuple[int, int] | None = None,
     ) -> None:
         self.camera_id = camera_id
+        self.size = size
+        self._keys: dict[int, str] = {}
+        """Frame (width, height) in pixels, when known: boxes cut by the frame's edge are not the whole object."""
         self.zones = {z.id: z for z in zones}
+        self._bbox = {z.id: z.bbox for z in zones}
         self.lines = {ln.id: ln for ln in lines}
         self.calibration = calibration
         self.config = config or SceneConfig()
@@ -185,27 +196,28 @@ class Scene:
     def update(self, t_s: float, utc: datetime, tracks: Detections) -> None:
         self.t_s, self.utc = t_s, utc
         self.seen = []
-        for row in range(len(tracks)):
-            tid = int(tracks.track_id[row])
+        ids, classes, boxes = tracks.track_id.tolist(), tracks.class_id.tolist(), tracks.xyxy.tolist()
+        for tid, class_id, box in zip(ids, classes, boxes, strict=True):
             if tid < 0:
                 continue
-            key = f"{self.camera_id}/{tid}"
-            box = tuple(float(v) for v in tracks.xyxy[row])
+            key = self._keys.get(tid)
+            if key is None:
+                key = self._keys[tid] = f"{self.camera_id}/{tid}"
             hist = self.tracks.get(key)
             if hist is None:
                 maxlen = max(int(self.config.history_s * 30), 16)
-                hist = TrackHistory(
-                    key, int(tracks.class_id[row]), t_s, t_s, deque(maxlen=maxlen), deque(maxlen=maxlen)
-                )
+                hist = TrackHistory(key, class_id, t_s, t_s, deque(maxlen=maxlen), deque(maxlen=maxlen))
                 self.tracks[key] = hist
             hist.last_s = t_s
             hist.times.append(t_s)
-            hist.boxes.append(box)  # type: ignore[arg-type]
+            hist.boxes.append((box[0], box[1], box[2], box[3]))
             hist._update_height()
             self._zones(hist)
             self._lines(hist)
             self.seen.append(hist)
         self.ended = [h for h in self.tracks.values() if t_s - h.last_s > self.config.forget_after_s]
+        if len(self._keys) > 4 * len(self.tracks) + 64:  # ids of ended tracks
+            self._keys = {int(k.rsplit("/", 1)[1]): k for k in self.tracks}
         for hist in self.ended:
             for zone in list(hist.zones):
                 self._leave(hist, zone, hist.last_s)
@@ -217,10 +229,17 @@ class Scene:
 
     def _zones(self, hist: TrackHistory) -> None:
         margin = self.config.hysteresis_heights * hist.height_px()
+        x1, y1, x2, y2 = hist.boxes[-1]
+        foot, centre = ((x1 + x2) / 2, y2), ((x1 + x2) / 2, (y1 + y2) / 2)
         for zone in self.zones.values():
-            x, y = hist.foot() if zone.anchor == "foot" else hist.center()
-            d = zone.signed_distance(x, y)
+            x, y = foot if zone.anchor == "foot" else centre
             inside = zone.id in hist.zones
+            bx1, by1, bx2, by2 = self._bbox[zone.id]
+            if x < bx1 - margin or x > bx2 + margin or y < by1 - margin or y > by2 + margin:
+                if inside:
+                    self._leave(hist, zone.id, hist.last_s)
+                continue
+            d = zone.signed_distance(x, y)
             if not inside and d >= margin:
                 hist.zones.add(zone.id)
                 hist.visits.append(Visit(zone.id, zone.kind, hist.last_s))
@@ -262,11 +281,18 @@ class Scene:
 
     def distance(self, a: TrackHistory, b: TrackHistory) -> float:
         """Distance between two tracks' foot points: metres when calibrated, else in their mean body heights."""
-        pa, pb = np.asarray(a.foot()), np.asarray(b.foot())
+        (xa, ya), (xb, yb) = a.foot(), b.foot()
         if self.calibration is not None:
-            g = self.calibration.to_ground(np.stack([pa, pb]))
+            g = self.calibration.to_ground(np.array([[xa, ya], [xb, yb]]))
             return float(np.linalg.norm(g[1] - g[0]))
-        return float(np.linalg.norm(pa - pb) / max((a.height_px() + b.height_px()) / 2, 1.0))
+        return float(((xa - xb) ** 2 + (ya - yb) ** 2) ** 0.5 / max((a.height_px() + b.height_px()) / 2, 1.0))
+
+    def cut_by_edge(self, box: tuple[float, float, float, float], margin_px: float = 2.0) -> bool:
+        """Whether ``box`` touches the frame's edge (part of the object may be out of view; its shape says little)."""
+        if self.size is None:
+            return False
+        w, h = self.size
+        return box[0] <= margin_px or box[1] <= margin_px or box[2] >= w - margin_px or box[3] >= h - margin_px
 
     def people(self) -> Iterable[TrackHistory]:
         return (h for h in self.tracks.values() if h.is_person)

@@ -117,7 +117,7 @@ def pipeline(
 @app.command("rules")
 def rules(
     points: Annotated[int, typer.Option(min=1000, max=100_000_000, help="Track points to replay.")] = 1_000_000,
-    people: Annotated[int, typer.Option(min=1, max=500, help="People in view at any time.")] = 20,
+    people: Annotated[int, typer.Option(min=1, max=500, help="People in view at any time.")] = 8,
 ) -> None:
     """Speed and memory of every behaviour rule on a synthetic day of a busy camera (JSON)."""
     from storewatch.bench.rules_speed import run_rules_benchmark

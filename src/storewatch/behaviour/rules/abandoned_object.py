@@ -62,6 +62,7 @@ class AbandonedObjectConfig(RuleConfig):
 
 class AbandonedObject(Rule):
     type = "abandoned_object"
+    every_s = 0.5
     Config = AbandonedObjectConfig
 
     def __init__(self, config: RuleConfig) -> None:

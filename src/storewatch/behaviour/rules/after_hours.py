@@ -63,6 +63,7 @@ class AfterHoursConfig(RuleConfig):
 
 class AfterHours(Rule):
     type = "after_hours"
+    every_s = 0.5
     Config = AfterHoursConfig
     zone_kinds = WATCHED_KINDS
 

@@ -64,6 +64,10 @@ class Rule(ABC):
     Config: ClassVar[builtins.type[RuleConfig]] = RuleConfig
     zone_kinds: ClassVar[tuple[str, ...]] = ()
     """Kinds of zone the rule watches by default; empty = the rule is not about zones (or all of them)."""
+    every_s: ClassVar[float] = 0.0
+    """How often the rule needs to look (0: every frame). Between looks the engine repeats its last findings: a
+    rule measuring over seconds loses nothing by looking a few times a second, and a 25 fps camera costs no more
+    than a 5 fps one."""
 
     def __init__(self, config: RuleConfig) -> None:
         self.config = config

@@ -58,6 +58,7 @@ class _Still:
 
 class BlockedExit(Rule):
     type = "blocked_exit"
+    every_s = 0.5
     Config = BlockedExitConfig
     zone_kinds = ("fire_exit",)
 

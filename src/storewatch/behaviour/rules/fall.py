@@ -125,6 +125,28 @@ def spread_of(boxes: Boxes, upright: Pose, min_area_ratio: float) -> NDArray[np.
     return np.where(shrank, 0.0, np.maximum(w / w0, h / h0))
 
 
+GATE = 0.85
+"""A person whose latest boxes have not spread to this share of ``min_spread_ratio`` against the boxes before the
+fall window is not measured further (pure Python, runs for everyone on every frame)."""
+
+
+def _rough_spread(person: TrackHistory, ref_end_s: float, n: int = 3) -> float:
+    """Growth of the mean width or height of the last ``n`` boxes over the ``n`` boxes up to ``ref_end_s``."""
+    times, boxes = person.times, person.boxes
+    i = len(times) - 1
+    while i >= 0 and times[i] > ref_end_s:
+        i -= 1
+    if i < n - 1 or len(boxes) < n:
+        return 0.0
+    before = [boxes[j] for j in range(i - n + 1, i + 1)]
+    after = [boxes[-j] for j in range(1, n + 1)]
+    w0 = sum(b[2] - b[0] for b in before) / n
+    h0 = sum(b[3] - b[1] for b in before) / n
+    w1 = sum(b[2] - b[0] for b in after) / n
+    h1 = sum(b[3] - b[1] for b in after) / n
+    return max(w1 / max(w0, 1e-6), h1 / max(h0, 1e-6))
+
+
 @dataclass(frozen=True, slots=True)
 class _Down:
     upright: Pose
@@ -134,6 +156,7 @@ class _Down:
 
 class Fall(Rule):
     type = "fall"
+    every_s = 0.5
     Config = FallConfig
 
     def __init__(self, config: RuleConfig) -> None:
@@ -146,8 +169,8 @@ class Fall(Rule):
         for hist in scene.ended:
             self._down.pop(hist.track_id, None)
         for person in scene.people():
-            if not scene.present(person):
-                continue
+            if not scene.present(person) or scene.cut_by_edge(person.box):
+                continue  # a box cut by the frame's edge changes shape as the person walks in or out
             down = self._down.get(person.track_id)
             down = self._still_down(person, down, cfg) if down else self._fell(person, scene.t_s, cfg)
             if down is None:
@@ -161,6 +184,8 @@ class Fall(Rule):
         total = cfg.reference_s + cfg.transition_s + cfg.down_s
         if person.first_s > now_s - cfg.down_s - cfg.transition_s - min(cfg.reference_s, MIN_REFERENCE_S):
             return None
+        if _rough_spread(person, now_s - cfg.down_s - cfg.transition_s) < GATE * cfg.min_spread_ratio:
+            return None  # the box is about the shape it was before: no need to measure properly
         t, boxes = person.since(total)
         ref_end = now_s - cfg.down_s - cfg.transition_s
         ref, before = boxes[t <= ref_end], boxes[(t <= ref_end) & (t >= ref_end - MIN_REFERENCE_S)]

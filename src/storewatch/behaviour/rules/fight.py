@@ -38,6 +38,7 @@ fighting raise one event per pair.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import combinations
@@ -88,6 +89,7 @@ class Motion:
 
 class Fight(Rule):
     type = "fight"
+    every_s = 0.5
     Config = FightConfig
 
     def __init__(self, config: RuleConfig) -> None:
@@ -98,9 +100,20 @@ class Fight(Rule):
     def evaluate(self, scene: Scene) -> Iterable[Finding]:
         cfg = self.config
         assert isinstance(cfg, FightConfig)
+        # Cheap tests first, in pure Python: the pair must stand close now (with slack), and each of the two must
+        # itself have moved enough over the window (agitation <= own path speed) before the pair is measured.
         people = sorted((p for p in scene.people() if scene.present(p)), key=lambda p: p.track_id)
+        moved: dict[str, bool] = {}
+
+        def restless(p: TrackHistory) -> bool:
+            if p.track_id not in moved:
+                moved[p.track_id] = _path_speed(p, cfg.window_s) >= GATE * cfg.min_agitation_heights_per_s
+            return moved[p.track_id]
+
         for a, b in combinations(people, 2):
-            if scene.distance(a, b) > 2 * cfg.close_heights:
+            (xa, ya), (xb, yb) = a.foot(), b.foot()
+            reach = PAIR_SLACK * cfg.close_heights * (a.height_px() + b.height_px()) / 2
+            if (xa - xb) ** 2 + (ya - yb) ** 2 > reach**2 or not (restless(a) and restless(b)):
                 continue
             m = pair_motion(a, b, cfg.window_s, cfg.step_s)
             if m is None or not _is_fight(m, cfg):
@@ -165,6 +178,34 @@ def pair_motion(a: TrackHistory, b: TrackHistory, window_s: float, step_s: float
     rel = ca - cb
     erratic = (_path(rel) - float(np.linalg.norm(rel[-1] - rel[0]))) / span
     return Motion(float(np.median(feet)) / height, agitation / height, erratic / height)
+
+
+PAIR_SLACK = 1.5
+"""A pair is measured when its feet are within this many times ``close_heights`` now (the rule then checks the
+median over the last second against ``close_heights`` itself)."""
+GATE = 0.7
+"""Share of the agitation limit a person's own path speed must reach to be considered at all (slack for the pair's
+height, which differs from the person's own)."""
+
+
+def _path_speed(person: TrackHistory, window_s: float) -> float:
+    """Path length of the foot point over the last ``window_s`` per second, in the person's body heights (pure
+    Python: this runs for everyone on every frame)."""
+    horizon = person.last_s - window_s
+    n = len(person.times)
+    i = n - 1
+    while i > 0 and person.times[i - 1] >= horizon:
+        i -= 1
+    span = person.last_s - person.times[i]
+    if span <= 0:
+        return 0.0
+    path, prev = 0.0, None
+    for x1, y1, x2, y2 in itertools.islice(person.boxes, i, n):
+        x, y = (x1 + x2) / 2, (y1 + y2) / 2
+        if prev is not None:
+            path += ((x - prev[0]) ** 2 + (y - prev[1]) ** 2) ** 0.5
+        prev = (x, y)
+    return path / span / max(person.height_px(), 1.0)
 
 
 def _every(t: NDArray[np.float64], step_s: float) -> NDArray[np.intp]:

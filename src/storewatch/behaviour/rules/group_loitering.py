@@ -65,6 +65,7 @@ class _Group:
 
 class GroupLoitering(Rule):
     type = "group_loitering"
+    every_s = 0.5
     Config = GroupLoiteringConfig
     zone_kinds = ("high_value",)
 

@@ -22,6 +22,7 @@ class LoiteringConfig(RuleConfig):
 
 class Loitering(Rule):
     type = "loitering"
+    every_s = 0.5
     Config = LoiteringConfig
     zone_kinds = ("high_value", "shelf", "entrance", "exit", "custom")
 

@@ -117,6 +117,7 @@ class Throughput:
 
 class Queue(Rule):
     type = "queue"
+    every_s = 1.0
     Config = QueueConfig
     zone_kinds = ("queue",)
 

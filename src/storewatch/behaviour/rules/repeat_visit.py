@@ -41,6 +41,7 @@ class RepeatVisitConfig(RuleConfig):
 
 class RepeatVisit(Rule):
     type = "repeat_visit"
+    every_s = 0.5
     Config = RepeatVisitConfig
     zone_kinds = ("high_value",)
 

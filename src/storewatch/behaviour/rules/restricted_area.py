@@ -36,6 +36,7 @@ class RestrictedAreaConfig(RuleConfig):
 
 class RestrictedArea(Rule):
     type = "restricted_area"
+    every_s = 0.2
     Config = RestrictedAreaConfig
     zone_kinds = ("staff_only", "cash_office")
 

@@ -68,6 +68,7 @@ class RunningConfig(RuleConfig):
 
 class Running(Rule):
     type = "running"
+    every_s = 0.2
     Config = RunningConfig
     zone_kinds = ("shelf", "high_value")
     """The zones that make a run a grab-and-run."""
