@@ -97,7 +97,7 @@ def load_sequence(folder: Path) -> CaviarSequence:
     missing = [f for f in FILES if not (folder / f).is_file()]
     if missing:
         raise StorewatchError(f"{folder}: no {', '.join(missing)}", fix="give a folder of CAVIAR sequences")
-    rows = [list(csv.DictReader((folder / f).open(encoding="utf-8", newline=""))) for f in FILES]
+    rows = [list(csv.DictReader((folder / f).read_text(encoding="utf-8").splitlines())) for f in FILES]
     return CaviarSequence(folder.name, *rows)
 
 
