@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from storewatch.core.detections import Detections
 from storewatch.core.events import Event, EventState
 from storewatch.errors import StorewatchError
 from storewatch.runtime.bus import EventBus
@@ -63,6 +64,7 @@ class _Job:
     image: NDArray[np.uint8] | None
     at_mono_s: float
     media: CameraMedia | None
+    boxes: Detections | None = None
 
 
 class EvidenceWriter:
@@ -106,9 +108,15 @@ class EvidenceWriter:
         self._pending.clear()
 
     def submit(
-        self, event: Event, image: NDArray[np.uint8] | None, at_mono_s: float, media: CameraMedia | None
+        self,
+        event: Event,
+        image: NDArray[np.uint8] | None,
+        at_mono_s: float,
+        media: CameraMedia | None,
+        boxes: Detections | None = None,
     ) -> None:
-        if self._jobs.put(_Job(event, image, at_mono_s, media)):
+        """Queue the event's evidence; ``boxes`` (e.g. the people involved) are drawn on the snapshot."""
+        if self._jobs.put(_Job(event, image, at_mono_s, media, boxes)):
             log.warning("evidence queue full: dropped the oldest job (%d dropped so far)", self._jobs.dropped)
 
     def path_for(self, event: Event, suffix: str) -> Path:
@@ -135,7 +143,7 @@ class EvidenceWriter:
             return
         path = self.path_for(job.event, ".jpg")
         try:
-            save_snapshot(job.image, path, quality=self.quality)
+            save_snapshot(job.image, path, quality=self.quality, boxes=job.boxes)
         except (OSError, StorewatchError, ValueError) as exc:
             self.failures += 1
             log.error("snapshot for event %s not written: %s", job.event.id, exc)

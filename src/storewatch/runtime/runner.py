@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+
 from storewatch.analysis.tracking import FrameResult
 from storewatch.behaviour.engine import BehaviourEngine
 from storewatch.behaviour.site import engine_for
@@ -186,7 +188,9 @@ class SiteRunner:
         for event in cam.engine.process(meta.mono_s, meta.utc, result.tracks):
             self.bus.publish(event)
             if event.state == EventState.STARTED:
-                self.evidence.submit(event, result.frame.image, meta.mono_s, cam.media)
+                numbers = {int(t.rsplit("/", 1)[1]) for t in event.track_ids if t.rsplit("/", 1)[-1].isdigit()}
+                involved = result.tracks[np.isin(result.tracks.track_id, list(numbers))]
+                self.evidence.submit(event, result.frame.image, meta.mono_s, cam.media, involved)
         if cam.tamper is not None:
             self._tampering(cam, result)
 
