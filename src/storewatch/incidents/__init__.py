@@ -1,0 +1,1 @@
+"""Incidents: alerts grouped into one case with a workflow and a timeline."""
