@@ -1,0 +1,1 @@
+"""Alembic revisions, oldest first; each runs on SQLite (batch mode) and PostgreSQL."""

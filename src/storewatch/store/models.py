@@ -1,0 +1,219 @@
+"""The database schema as typed SQLAlchemy 2 ORM classes: events, alerts, incidents and their logs.
+
+One table per concept. ``events`` holds one row per event id (its started/updated/ended messages merged);
+``alerts`` one row per event x route/recipient; ``deliveries`` one row per attempt chain of an alert to a target
+(rows in status ``dead`` are the dead-letter list); ``incidents`` the case a person works, linked to its events,
+with an append-only ``incident_timeline`` and ``custody_log`` (who created, viewed or exported evidence, when).
+
+Ids: events keep the id their source made; alerts, incidents and deliveries get a random hex id from their owner
+(no database counters, so rows from many stores merge in a hub); the two append-only logs use an integer key.
+All times are timezone-aware UTC (``UTCDateTime``); free-form maps and lists are JSON.
+
+The schema is created by the Alembic migrations in ``storewatch.store.migrations``, never by ``create_all``;
+a test proves the two agree on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storewatch.core.events import EventState, Severity
+from storewatch.store.types import JSONType, StrEnumType, UTCDateTime, utcnow
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# An auto-incrementing 64-bit key; SQLite only auto-increments a column typed exactly INTEGER.
+LogId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def new_id() -> str:
+    """A random 32-character hex id (for alerts, incidents, deliveries)."""
+    return uuid.uuid4().hex
+
+
+class AlertStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    ACKNOWLEDGED = "acknowledged"
+    SUPPRESSED = "suppressed"
+
+
+class IncidentState(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    INVESTIGATING = "investigating"
+    RESOLVED = "resolved"
+    FALSE_ALARM = "false_alarm"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    DEAD = "dead"
+
+
+class CustodyAction(StrEnum):
+    CREATED = "created"
+    VIEWED = "viewed"
+    EXPORTED = "exported"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class EventRow(Base):
+    """One event: its messages merged by id (see ``storewatch.store.merge``)."""
+
+    __tablename__ = "events"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    type: Mapped[str] = mapped_column(String(128))
+    severity: Mapped[Severity] = mapped_column(StrEnumType(Severity))
+    state: Mapped[EventState] = mapped_column(StrEnumType(EventState))
+    store: Mapped[str] = mapped_column(String(64))
+    camera: Mapped[str] = mapped_column(String(128), doc="Namespaced: store/camera.")
+    zone: Mapped[str | None] = mapped_column(String(128))
+    track_ids: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    start_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+    end_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    start_s: Mapped[float | None] = mapped_column(Float)
+    end_s: Mapped[float | None] = mapped_column(Float)
+    values: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    explanation: Mapped[str] = mapped_column(String(500))
+    evidence: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
+    stored_utc: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, doc="First written.")
+    updated_utc: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, doc="Last changed.")
+
+    __table_args__ = (
+        Index("ix_events_start_utc", "start_utc"),
+        Index("ix_events_store_start_utc", "store", "start_utc"),
+        Index("ix_events_camera_start_utc", "camera", "start_utc"),
+        Index("ix_events_type_start_utc", "type", "start_utc"),
+    )
+
+
+class AlertRow(Base):
+    """One alert: an event sent along one route to one recipient."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    route: Mapped[str] = mapped_column(String(64), doc="Name of the alert route (rule) that matched.")
+    channel: Mapped[str] = mapped_column(String(32), doc="email, webhook, mqtt, ...")
+    recipient: Mapped[str] = mapped_column(String(256))
+    status: Mapped[AlertStatus] = mapped_column(StrEnumType(AlertStatus), default=AlertStatus.PENDING)
+    created_utc: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    acknowledged_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acknowledged_by: Mapped[str | None] = mapped_column(String(128))
+    ack_latency_s: Mapped[float | None] = mapped_column(Float, doc="Time to acknowledge, from created_utc.")
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    false_alarm: Mapped[bool] = mapped_column(Boolean, default=False)
+    false_alarm_reason: Mapped[str | None] = mapped_column(String(500))
+
+    __table_args__ = (
+        UniqueConstraint("event_id", "route", "recipient"),
+        Index("ix_alerts_status_created_utc", "status", "created_utc"),
+    )
+
+
+class DeliveryRow(Base):
+    """Sending one alert to one target, with retries; ``dead`` rows are the dead-letter list."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(512))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[DeliveryStatus] = mapped_column(StrEnumType(DeliveryStatus), default=DeliveryStatus.PENDING)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_utc: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_utc: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (Index("ix_deliveries_status_next_attempt_utc", "status", "next_attempt_utc"),)
+
+
+class IncidentRow(Base):
+    """A case a person works: open -> acknowledged -> investigating -> resolved | false_alarm."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    store: Mapped[str] = mapped_column(String(64))
+    camera: Mapped[str | None] = mapped_column(String(128))
+    zone: Mapped[str | None] = mapped_column(String(128))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    state: Mapped[IncidentState] = mapped_column(StrEnumType(IncidentState), default=IncidentState.OPEN)
+    assignee: Mapped[str | None] = mapped_column(String(128))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    loss_value_minor: Mapped[int | None] = mapped_column(BigInteger, doc="Loss in minor units (cents); exact.")
+    loss_currency: Mapped[str | None] = mapped_column(String(3), doc="ISO 4217 code, e.g. EUR.")
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_utc: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_utc: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    resolved_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index("ix_incidents_store_state_created_utc", "store", "state", "created_utc"),
+        Index("ix_incidents_created_utc", "created_utc"),
+    )
+
+
+class IncidentEventRow(Base):
+    """Which events an incident is about (many to many)."""
+
+    __tablename__ = "incident_events"
+
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), primary_key=True, index=True)
+    linked_utc: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class TimelineRow(Base):
+    """An entry of an incident's timeline: state changes, notes, assignments (append-only)."""
+
+    __tablename__ = "incident_timeline"
+
+    id: Mapped[int] = mapped_column(LogId, primary_key=True, autoincrement=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    at_utc: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(32), doc="state, note, assign, link, tag, ...")
+    text: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("ix_incident_timeline_incident_id_at_utc", "incident_id", "at_utc"),)
+
+
+class CustodyRow(Base):
+    """Chain of custody of an incident's evidence (append-only; an incident with entries cannot be deleted)."""
+
+    __tablename__ = "custody_log"
+
+    id: Mapped[int] = mapped_column(LogId, primary_key=True, autoincrement=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id", ondelete="RESTRICT"))
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[CustodyAction] = mapped_column(StrEnumType(CustodyAction))
+    at_utc: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, doc="e.g. path, sha256, export target.")
+
+    __table_args__ = (Index("ix_custody_log_incident_id_at_utc", "incident_id", "at_utc"),)
