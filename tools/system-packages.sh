@@ -14,6 +14,7 @@ PACKAGES=(
     gstreamer1.0-plugins-ugly    # x264enc
     gstreamer1.0-libav           # avdec_msmpeg4 (the sample video's codec)
     gstreamer1.0-tools           # gst-inspect-1.0 / gst-launch-1.0, to diagnose a failing server
+    mosquitto                    # MQTT broker for the alert delivery tests (tests/alerts)
 )
 
 missing=()
