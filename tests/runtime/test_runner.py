@@ -89,6 +89,12 @@ def test_a_darkened_camera_raises_an_event_with_snapshot_and_clip(site: SiteConf
     assert frames[0].mean() > 40 and frames[-1].mean() < 20  # it shows the view going dark
     assert "s1/dark" in body and "storewatch_frames_detected_total" in body
     from storewatch.io.tracks import read_track_frames
+    from storewatch.store import EventRepository, open_database
+
+    with open_database(f"sqlite:///{data / 'storewatch.db'}") as db:  # the event store has every event, once
+        stored = EventRepository(db).list(camera="s1/dark", limit=1000)
+    assert {e.id for e in stored} == {e["id"] for e in dark}
+    assert next(e for e in stored if e.id == started["id"]).evidence.keys() >= {"snapshot", "clip"}
 
     (track_file,) = (data / "tracks" / "s1" / "lit").glob("*.csv")  # the track history, replayable
     frames = list(read_track_frames(track_file))

@@ -192,6 +192,10 @@ class RuntimeConfig(_Strict):
     record_tracks: bool = Field(
         True, description="Keep every camera's tracks as CSV per day (for storewatch backtest and replays)."
     )
+    database_url: str | None = Field(
+        None,
+        description="Where events are stored: a SQLAlchemy URL (postgresql+psycopg://...); default SQLite in data_dir.",
+    )
 
     @model_validator(mode="after")
     def _clip_fits_ring(self) -> RuntimeConfig:

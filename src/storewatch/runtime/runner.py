@@ -3,9 +3,10 @@
 Per camera: capture (reconnecting, watched), the shared gated detector and a tracker (``Pipeline``); a ring of the
 last ``ring_s`` seconds of encoded video and, when enabled, continuous recording in segments, both fed from the
 camera's main stream without decoding it (from the detection stream itself when the camera has no sub-stream);
-tampering checks on the analysed frames. Around them: the event bus, the evidence writer (snapshot, clip), an
-events log (JSON lines, one file per UTC day), the status server (``/metrics``, ``/status``) and a maintenance
-loop (retention, camera health changes as events).
+tampering checks and the behaviour rules on the analysed frames. Around them: the event bus, the event store
+(SQLite in the data folder or PostgreSQL; one writer), the evidence writer (snapshot, clip), an events log (JSON
+lines, one file per UTC day), the status server (``/metrics``, ``/status``) and a maintenance loop (retention,
+camera health changes as events).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from storewatch.runtime.queues import DropOldestQueue
 from storewatch.runtime.status_server import StatusServer
 from storewatch.runtime.trackrec import TrackRecorder
 from storewatch.runtime.workers import CaptureSpec
+from storewatch.store import Database, EventWriter, default_url, open_database, upgrade
 from storewatch.video.ring import EncodedPacket, PacketCapture, PacketRing
 from storewatch.video.segments import SegmentRecorder, enforce_retention
 
@@ -142,10 +144,16 @@ class SiteRunner:
         self._log_inbox: DropOldestQueue[Event] = self.bus.subscribe("events-log", maxsize=10_000)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self.database: Database | None = None
+        self.store: EventWriter | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------------------
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.database = open_database(self.site.runtime.database_url or default_url(self.data_dir))
+        upgrade(self.database)
+        self.store = EventWriter(self.bus, self.database)  # the one writer of events
+        self.store.start()
         self.status.start()
         self.evidence.start()
         for cam in self.cameras.values():
@@ -174,6 +182,10 @@ class SiteRunner:
         for thread in self._threads:
             thread.join(5)
         self._drain_events()
+        if self.store is not None:
+            self.store.stop()
+        if self.database is not None:
+            self.database.close()
         self.status.stop()
 
     # --- on the detector's thread: keep it cheap ----------------------------------------------------------------
