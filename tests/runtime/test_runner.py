@@ -104,3 +104,60 @@ def test_a_darkened_camera_raises_an_event_with_snapshot_and_clip(site: SiteConf
     assert segments, "continuous recording wrote no segment"
     with av.open(str(segments[0])) as seg:
         assert sum(1 for _ in seg.decode(video=0)) >= 10
+
+
+def test_an_alert_reaches_a_webhook_with_a_snapshot_link_that_downloads(site: SiteConfig, tmp_path: Path):
+    """Live camera -> tampering event -> signed webhook on 127.0.0.1 -> its snapshot link gives the JPEG; a
+    tampered link is refused."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from storewatch.alerts.webhook import verify_signature
+
+    if site.runtime.capture.value == "process":
+        pytest.skip("alert delivery is the same for both capture modes; run once")
+    received: list[tuple[bytes, dict[str, str]]] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((body, dict(self.headers)))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    secret = "s" * 24
+    hook = {"kind": "webhook", "name": "lp-desk", "url": f"http://127.0.0.1:{server.server_address[1]}/hook",
+            "secret": secret}  # fmt: skip
+    site = SiteConfig.model_validate({**site.model_dump(mode="json"), "alerts": {"channels": [hook]}})
+    runner = SiteRunner(site, CountingDetector())
+    runner.start()
+    opener = build_opener(ProxyHandler({}))
+    try:
+        wait_for(lambda: any(json.loads(b)["type"] == "camera.tampering.too_dark" for b, _ in received), timeout_s=20)
+        body, headers = next((b, h) for b, h in received if json.loads(b)["type"] == "camera.tampering.too_dark")
+        assert verify_signature(body, headers["X-Storewatch-Signature"], secret, headers["X-Storewatch-Timestamp"])
+        link = json.loads(body)["links"]["snapshot"]
+        assert link.startswith(runner.status.url) and "token=" in link
+
+        def downloaded() -> bool:
+            try:
+                return opener.open(link, timeout=5).status == 200
+            except OSError:
+                return False
+
+        wait_for(downloaded, timeout_s=10)
+        reply = opener.open(link, timeout=5)
+        assert reply.headers["Content-Type"] == "image/jpeg"
+        image = cv2.imdecode(np.frombuffer(reply.read(), np.uint8), cv2.IMREAD_COLOR)
+        assert image is not None and image.shape == (240, 320, 3)
+        forged = link[:-3] + ("AAA" if not link.endswith("AAA") else "BBB")
+        with pytest.raises(OSError, match="403"):
+            opener.open(forged, timeout=5)
+    finally:
+        runner.stop()
+        server.shutdown()

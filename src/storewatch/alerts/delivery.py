@@ -39,7 +39,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -238,12 +238,18 @@ class Deliverer:
                 lane.thread.start()
         return self
 
-    def submit(self, message: AlertMessage) -> list[str]:
-        """Queue ``message`` for every channel that takes its severity; returns the delivery ids (never blocks)."""
+    def submit(self, message: AlertMessage, channels: Collection[str] | None = None) -> list[str]:
+        """Queue ``message`` for every channel (or those named in ``channels``) that takes its severity; returns
+        the delivery ids (never blocks). An unknown channel name is a ``KeyError``."""
         if self._stopped:
             raise RuntimeError("the deliverer is stopped; alerts submitted now would be lost")
+        unknown = sorted(set(channels or ()) - set(self._lanes))
+        if unknown:
+            raise KeyError(f"no channel(s) named {', '.join(unknown)}")
         ids = []
-        for lane in self._lanes.values():
+        for name, lane in self._lanes.items():
+            if channels is not None and name not in channels:
+                continue
             if _SEVERITY_RANK[message.severity] >= _SEVERITY_RANK[lane.route.min_severity]:
                 d = Delivery(uuid.uuid4().hex, lane.route.name, message, self._now())
                 lane.put(d)

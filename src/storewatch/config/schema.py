@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from storewatch.alerts.config import AlertsConfig
 from storewatch.behaviour.engine import rule_configs
 from storewatch.behaviour.rules.base import RuleConfig
 from storewatch.behaviour.schedule import StoreSchedule
@@ -18,6 +19,7 @@ from storewatch.config.geometry import check_polygon, check_segment
 from storewatch.core.ids import is_slug
 from storewatch.detect.config import DetectorConfig
 from storewatch.detect.tampering import TamperConfig
+from storewatch.routing.routes import Route
 from storewatch.track.config import TrackerConfig
 from storewatch.video.segments import RecordingConfig
 
@@ -218,10 +220,21 @@ class SiteConfig(_Strict):
     rules: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Behaviour rule settings for every camera, by rule type (see the docs)."
     )
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig, description="Alert channels (webhook, e-mail...).")
+    routes: list[Route] = Field(
+        default_factory=list,
+        description="Which events go to which channels, with escalation (default: every event to every channel).",
+    )
 
     @model_validator(mode="after")
     def _unique_stores(self) -> SiteConfig:
         _require_unique("store", [s.id for s in self.stores])
+        _require_unique("route", [r.name for r in self.routes])
+        channels = {c.name for c in self.alerts.channels}
+        for route in self.routes:
+            missing = sorted({c for lvl in route.levels for c in lvl.channels} - channels)
+            if missing:
+                raise ValueError(f"route {route.name} sends to channel(s) {missing}, which alerts.channels lacks")
         zones = {z.id for s in self.stores for c in s.cameras for z in c.zones}
         _check_rules(self.rules, zones, "site")
         for store in self.stores:

@@ -30,6 +30,8 @@ from storewatch.core.events import Event, EventState, Severity
 from storewatch.core.ids import CameraId, camera_key
 from storewatch.detect.gated import WindowDetector
 from storewatch.detect.tampering import TamperDetector, TamperKind
+from storewatch.media.local import LocalMediaStore
+from storewatch.runtime.alerting import Alerting, link_secret
 from storewatch.runtime.bus import EventBus
 from storewatch.runtime.camera import FrameSource, open_camera_source
 from storewatch.runtime.evidence import CameraMedia, EvidenceWriter, StreamClock
@@ -37,7 +39,7 @@ from storewatch.runtime.health import Health
 from storewatch.runtime.packets import MainStreamReader
 from storewatch.runtime.pipeline import Pipeline
 from storewatch.runtime.queues import DropOldestQueue
-from storewatch.runtime.status_server import StatusServer
+from storewatch.runtime.status_server import MediaAccess, StatusServer
 from storewatch.runtime.trackrec import TrackRecorder
 from storewatch.runtime.workers import CaptureSpec
 from storewatch.store import Database, EventWriter, default_url, open_database, upgrade
@@ -139,8 +141,11 @@ class SiteRunner:
             after_s=rt.clip_after_s,
             quality=rt.snapshot_quality,
         )
-        self.status = StatusServer(self.pipeline, host=rt.status_host, port=rt.status_port if status_port is None
-                                   else status_port)  # fmt: skip
+        self.link_secret = link_secret(self.data_dir / "secrets" / "links.key")
+        media = MediaAccess(LocalMediaStore(self.data_dir / "media", fsync=False), (self.link_secret,))
+        port = rt.status_port if status_port is None else status_port
+        self.status = StatusServer(self.pipeline, host=rt.status_host, port=port, media=media)
+        self.alerting: Alerting | None = None
         self._log_inbox: DropOldestQueue[Event] = self.bus.subscribe("events-log", maxsize=10_000)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -155,6 +160,9 @@ class SiteRunner:
         self.store = EventWriter(self.bus, self.database)  # the one writer of events
         self.store.start()
         self.status.start()
+        if self.site.alerts.channels:
+            self.alerting = Alerting(self.site, self.bus, f"{self.status.url}/media", self.link_secret)
+            self.alerting.start()
         self.evidence.start()
         for cam in self.cameras.values():
             if cam.reader is not None:
@@ -182,6 +190,8 @@ class SiteRunner:
         for thread in self._threads:
             thread.join(5)
         self._drain_events()
+        if self.alerting is not None:
+            self.alerting.stop()
         if self.store is not None:
             self.store.stop()
         if self.database is not None:

@@ -19,15 +19,18 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
 from storewatch.errors import StorewatchError
+from storewatch.media.signing import TokenError, verify_media_token
+from storewatch.media.store import MediaNotFoundError, MediaStore, content_type_for
 from storewatch.runtime.metrics import PipelineCollector, PipelineSampler, status_json
 
 if TYPE_CHECKING:
@@ -44,9 +47,17 @@ class StatusServer:
     """``start()``, ``stop()``; ``port`` is the bound port once started (useful with ``port=0``)."""
 
     def __init__(
-        self, pipeline: Pipeline, host: str = "127.0.0.1", port: int = DEFAULT_PORT, *, rate_window_s: float = 10.0
+        self,
+        pipeline: Pipeline,
+        host: str = "127.0.0.1",
+        port: int = DEFAULT_PORT,
+        *,
+        rate_window_s: float = 10.0,
+        media: MediaAccess | None = None,
     ) -> None:
+        """``media``: serve ``/media/<key>?token=...`` from that store to holders of a signed link."""
         self.pipeline = pipeline
+        self.media = media
         self.host = host
         self._port = port
         self.rate_window_s = rate_window_s
@@ -68,7 +79,7 @@ class StatusServer:
         registry = CollectorRegistry()
         registry.register(PipelineCollector(self.pipeline, sampler))
         try:
-            self._httpd = ThreadingHTTPServer((self.host, self._port), _handler(sampler, registry))
+            self._httpd = ThreadingHTTPServer((self.host, self._port), _handler(sampler, registry, self.media))
         except OSError as exc:
             raise StorewatchError(
                 f"cannot serve status on {self.host}:{self._port}: {exc.strerror or exc}",
@@ -98,7 +109,17 @@ class StatusServer:
         self.stop()
 
 
-def _handler(sampler: PipelineSampler, registry: CollectorRegistry) -> type[BaseHTTPRequestHandler]:
+@dataclass(frozen=True)
+class MediaAccess:
+    """Snapshots and clips served to whoever holds a link signed with one of ``secrets`` (newest first)."""
+
+    store: MediaStore
+    secrets: tuple[bytes, ...]
+
+
+def _handler(
+    sampler: PipelineSampler, registry: CollectorRegistry, media: MediaAccess | None = None
+) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "storewatch"
 
@@ -112,6 +133,8 @@ def _handler(sampler: PipelineSampler, registry: CollectorRegistry) -> type[Base
                     self._reply(HTTPStatus.OK, JSON_TYPE, status_json(sampler.status()))
                 elif path == "/healthz":
                     self._reply(HTTPStatus.OK, TEXT_TYPE, b"ok\n")
+                elif path.startswith("/media/") and media is not None:
+                    self._media(media, path.removeprefix("/media/"))
                 else:
                     body = f"not found: {path} (try /metrics, /status or /healthz)\n".encode()
                     self._reply(HTTPStatus.NOT_FOUND, TEXT_TYPE, body)
@@ -120,6 +143,20 @@ def _handler(sampler: PipelineSampler, registry: CollectorRegistry) -> type[Base
             except Exception:  # top of the request: log it and answer, the server keeps serving
                 log.exception("status request %s failed", path)
                 self._reply(HTTPStatus.INTERNAL_SERVER_ERROR, TEXT_TYPE, b"internal error, see the log\n")
+
+        def _media(self, access: MediaAccess, key: str) -> None:
+            token = (parse_qs(urlsplit(self.path).query).get("token") or [""])[0]
+            try:
+                verify_media_token(token, unquote(key), access.secrets)
+            except (TokenError, ValueError) as exc:
+                self._reply(HTTPStatus.FORBIDDEN, TEXT_TYPE, f"forbidden: {exc}\n".encode())
+                return
+            try:
+                body = access.store.read_bytes(unquote(key))
+            except MediaNotFoundError:
+                self._reply(HTTPStatus.NOT_FOUND, TEXT_TYPE, b"not found (not written yet, or purged)\n")
+                return
+            self._reply(HTTPStatus.OK, content_type_for(unquote(key)), body)
 
         def _reply(self, status: HTTPStatus, content_type: str, body: bytes) -> None:
             self.send_response(status)

@@ -1,0 +1,108 @@
+"""From events to people: the routes of a site, escalation, and delivery with signed links to the evidence.
+
+One thread reads the event bus: each *started* event is matched against the site's routes (none configured:
+every channel, at once, no escalation); each matching route raises an alert (``routing.escalation``) whose first
+level is sent through the ``Deliverer`` at once, and the escalation is checked every second. The message links to
+the snapshot and clip on the status server (``/media/<key>?token=...``), signed and expiring: the files may still
+be being written when the message leaves, and are there when someone opens the link.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from storewatch.alerts import AlertMessage, Deliverer, build_deliverer
+from storewatch.config.schema import SiteConfig
+from storewatch.core.events import Event, EventState
+from storewatch.media.signing import signed_url
+from storewatch.media.store import evidence_key
+from storewatch.routing.escalation import Escalations, Step
+from storewatch.routing.routes import Level, Route, routes_for
+from storewatch.runtime.bus import EventBus
+
+log = logging.getLogger(__name__)
+
+LINK_TTL_S = 7 * 24 * 3600.0
+"""How long a link in an alert works."""
+
+
+class Alerting:
+    def __init__(self, site: SiteConfig, bus: EventBus, media_url: str, secret: bytes) -> None:
+        self.site = site
+        self.media_url = media_url.rstrip("/")
+        self.secret = secret
+        self.deliverer: Deliverer = build_deliverer(site.alerts)
+        names = [c.name for c in site.alerts.channels]
+        self.routes = list(site.routes) or [Route(name="everyone", levels=[Level(channels=names)])]
+        self.escalations = Escalations()
+        self._events: dict[str, Event] = {}
+        self._inbox = bus.subscribe("alerting", maxsize=10_000)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.sent = 0
+
+    def start(self) -> None:
+        self.deliverer.start()
+        self._thread = threading.Thread(target=self._run, name="alerting", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+        self.deliverer.stop()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                event = self._inbox.get(timeout=1.0)
+            except queue.Empty:
+                event = None
+            now = datetime.now(UTC)
+            if event is not None and event.state == EventState.STARTED:
+                self._route(event, now)
+            for step in self.escalations.due(now):
+                self._send(step)
+
+    def _route(self, event: Event, now: datetime) -> None:
+        store = next((s for s in self.site.stores if s.id == event.store), None)
+        if store is None:
+            return
+        tz = store.timezone or self.site.site.timezone
+        self._events[event.id] = event
+        for route in routes_for(event, self.routes, now, store.schedule, tz):
+            self._send(self.escalations.raise_alert(uuid.uuid4().hex, event.id, route, now))
+
+    def _send(self, step: Step) -> None:
+        event = self._events.get(step.event_id)
+        if event is None:
+            return
+        message = AlertMessage.from_event(
+            event, snapshot_url=self._link(event, ".jpg"), clip_url=self._link(event, ".mp4")
+        )
+        try:
+            self.sent += len(self.deliverer.submit(message, channels=step.channels))
+        except (KeyError, RuntimeError) as exc:
+            log.error("alert for event %s not sent: %s", event.id, exc)
+
+    def _link(self, event: Event, suffix: str) -> str:
+        key = evidence_key(str(event.camera), event.start_utc, event.id, suffix)
+        return signed_url(self.media_url, key, LINK_TTL_S, self.secret)
+
+
+def link_secret(path: Path) -> bytes:
+    """The site's link-signing secret, made on first use and kept (owner-only) in ``path``."""
+    from storewatch.media.signing import new_secret
+
+    if path.exists():
+        return path.read_bytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = new_secret()
+    path.touch(mode=0o600)
+    path.write_bytes(secret)
+    return secret
