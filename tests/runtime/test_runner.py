@@ -158,6 +158,20 @@ def test_an_alert_reaches_a_webhook_with_a_snapshot_link_that_downloads(site: Si
         forged = link[:-3] + ("AAA" if not link.endswith("AAA") else "BBB")
         with pytest.raises(OSError, match="403"):
             opener.open(forged, timeout=5)
+        # the acknowledge link: a page with a button (opening it acknowledges nothing), then the POST does
+        ack = json.loads(body)["links"]["ack"]
+        page = opener.open(ack, timeout=5).read().decode()
+        assert "<form" in page and runner.alerting is not None and runner.alerting.acknowledged == 0
+        token = ack.split("token=", 1)[1]
+        done = opener.open(ack.split("?")[0], data=f"token={token}".encode(), timeout=5).read().decode()
+        assert done.startswith("Acknowledged after") and runner.alerting.acknowledged == 1
+        again = opener.open(ack.split("?")[0], data=f"token={token}".encode(), timeout=5).read().decode()
+        assert "acknowledged already" in again
     finally:
         runner.stop()
         server.shutdown()
+    from storewatch.store import EventRepository, open_database
+
+    with open_database(f"sqlite:///{tmp_path / 'data' / 'storewatch.db'}") as db:  # time to acknowledge, stored
+        (acked,) = EventRepository(db).list(type="alert_acknowledged")
+    assert acked.values["time_to_ack_s"] >= 0 and acked.values["by"] == "signed link"

@@ -18,10 +18,11 @@ from pathlib import Path
 
 from storewatch.alerts import AlertMessage, Deliverer, build_deliverer
 from storewatch.config.schema import SiteConfig
-from storewatch.core.events import Event, EventState
-from storewatch.media.signing import signed_url
+from storewatch.core.events import Event, EventState, Severity
+from storewatch.core.ids import CameraId
+from storewatch.media.signing import action_token, signed_url
 from storewatch.media.store import evidence_key
-from storewatch.routing.escalation import Escalations, Step
+from storewatch.routing.escalation import Escalations, Step, UnknownAlertError
 from storewatch.routing.routes import Level, Route, routes_for
 from storewatch.runtime.bus import EventBus
 
@@ -32,15 +33,20 @@ LINK_TTL_S = 7 * 24 * 3600.0
 
 
 class Alerting:
-    def __init__(self, site: SiteConfig, bus: EventBus, media_url: str, secret: bytes) -> None:
+    def __init__(self, site: SiteConfig, bus: EventBus, base_url: str, secret: bytes) -> None:
         self.site = site
-        self.media_url = media_url.rstrip("/")
+        self.bus = bus
+        self.base_url = base_url.rstrip("/")
+        self._lock = threading.Lock()
         self.secret = secret
         self.deliverer: Deliverer = build_deliverer(site.alerts)
         names = [c.name for c in site.alerts.channels]
         self.routes = list(site.routes) or [Route(name="everyone", levels=[Level(channels=names)])]
         self.escalations = Escalations()
         self._events: dict[str, Event] = {}
+        self._alert_events: dict[str, str] = {}
+        """Alert id -> the id of the event it is about."""
+        self.acknowledged = 0
         self._inbox = bus.subscribe("alerting", maxsize=10_000)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -66,7 +72,9 @@ class Alerting:
             now = datetime.now(UTC)
             if event is not None and event.state == EventState.STARTED:
                 self._route(event, now)
-            for step in self.escalations.due(now):
+            with self._lock:
+                due = self.escalations.due(now)
+            for step in due:
                 self._send(step)
 
     def _route(self, event: Event, now: datetime) -> None:
@@ -76,14 +84,19 @@ class Alerting:
         tz = store.timezone or self.site.site.timezone
         self._events[event.id] = event
         for route in routes_for(event, self.routes, now, store.schedule, tz):
-            self._send(self.escalations.raise_alert(uuid.uuid4().hex, event.id, route, now))
+            alert_id = uuid.uuid4().hex
+            with self._lock:
+                step = self.escalations.raise_alert(alert_id, event.id, route, now)
+                self._alert_events[alert_id] = event.id
+            self._send(step)
 
     def _send(self, step: Step) -> None:
         event = self._events.get(step.event_id)
         if event is None:
             return
+        ack = f"{self.base_url}/ack?token=" + action_token(alert_id=step.alert_id, ttl_s=LINK_TTL_S, secret=self.secret)
         message = AlertMessage.from_event(
-            event, snapshot_url=self._link(event, ".jpg"), clip_url=self._link(event, ".mp4")
+            event, snapshot_url=self._link(event, ".jpg"), clip_url=self._link(event, ".mp4"), ack_url=ack
         )
         try:
             self.sent += len(self.deliverer.submit(message, channels=step.channels))
@@ -92,7 +105,31 @@ class Alerting:
 
     def _link(self, event: Event, suffix: str) -> str:
         key = evidence_key(str(event.camera), event.start_utc, event.id, suffix)
-        return signed_url(self.media_url, key, LINK_TTL_S, self.secret)
+        return signed_url(f"{self.base_url}/media", key, LINK_TTL_S, self.secret)
+
+    def acknowledge(self, alert_id: str, by: str = "signed link") -> str:
+        """Stop the alert's escalation and record who acknowledged it and how long it took (as an
+        ``alert_acknowledged`` event, stored like any other); the text is for the person who did it."""
+        now = datetime.now(UTC)
+        try:
+            with self._lock:
+                done = self.escalations.acknowledge(alert_id, by, now)
+        except UnknownAlertError:
+            return "This alert was acknowledged already (or is unknown): nothing to do."
+        source = self._events.get(self._alert_events.get(alert_id, ""))
+        self.bus.publish(
+            Event.start(
+                "alert_acknowledged",
+                source.camera if source is not None else CameraId("unknown/unknown"),
+                now,
+                f"alert acknowledged by {by} after {done.time_to_ack_s:.0f} s (level {done.level})",
+                severity=Severity.INFO,
+                values={"alert_id": alert_id, "time_to_ack_s": round(done.time_to_ack_s, 1), "level": done.level,
+                        "by": by, "event_id": source.id if source is not None else ""},
+            )
+        )  # fmt: skip
+        self.acknowledged += 1
+        return f"Acknowledged after {done.time_to_ack_s:.0f} s. Thank you."
 
 
 def link_secret(path: Path) -> bytes:

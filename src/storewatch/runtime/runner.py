@@ -142,9 +142,9 @@ class SiteRunner:
             quality=rt.snapshot_quality,
         )
         self.link_secret = link_secret(self.data_dir / "secrets" / "links.key")
-        media = MediaAccess(LocalMediaStore(self.data_dir / "media", fsync=False), (self.link_secret,))
+        self._media_access = MediaAccess(LocalMediaStore(self.data_dir / "media", fsync=False), (self.link_secret,))
         port = rt.status_port if status_port is None else status_port
-        self.status = StatusServer(self.pipeline, host=rt.status_host, port=port, media=media)
+        self.status = StatusServer(self.pipeline, host=rt.status_host, port=port, media=self._media_access)
         self.alerting: Alerting | None = None
         self._log_inbox: DropOldestQueue[Event] = self.bus.subscribe("events-log", maxsize=10_000)
         self._stop = threading.Event()
@@ -161,7 +161,8 @@ class SiteRunner:
         self.store.start()
         self.status.start()
         if self.site.alerts.channels:
-            self.alerting = Alerting(self.site, self.bus, f"{self.status.url}/media", self.link_secret)
+            self.alerting = Alerting(self.site, self.bus, self.status.url, self.link_secret)
+            self._media_access.acknowledge = self.alerting.acknowledge
             self.alerting.start()
         self.evidence.start()
         for cam in self.cameras.values():

@@ -17,8 +17,10 @@ b'ok\\n'
 
 from __future__ import annotations
 
+import html
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,7 +31,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
 from storewatch.errors import StorewatchError
-from storewatch.media.signing import TokenError, verify_media_token
+from storewatch.media.signing import TokenError, verify_action_token, verify_media_token
 from storewatch.media.store import MediaNotFoundError, MediaStore, content_type_for
 from storewatch.runtime.metrics import PipelineCollector, PipelineSampler, status_json
 
@@ -39,6 +41,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 9108
+ACK_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Acknowledge alert</title>
+<style>body{{font-family:system-ui,sans-serif;margin:3rem auto;max-width:28rem;padding:0 1rem;color:#1f2933}}
+button{{font-size:1.2rem;padding:.8rem 1.6rem;border:0;border-radius:.5rem;background:#0b6bcb;color:#fff}}</style>
+</head><body><h1>Acknowledge this alert?</h1><p>Escalation stops and the time to acknowledge is recorded.</p>
+<form method="post" action="/ack"><input type="hidden" name="token" value="{token}">
+<button type="submit">Acknowledge</button></form></body></html>
+"""
 JSON_TYPE = "application/json"
 TEXT_TYPE = "text/plain; charset=utf-8"
 
@@ -109,12 +119,14 @@ class StatusServer:
         self.stop()
 
 
-@dataclass(frozen=True)
+@dataclass
 class MediaAccess:
-    """Snapshots and clips served to whoever holds a link signed with one of ``secrets`` (newest first)."""
+    """Snapshots and clips served to whoever holds a link signed with one of ``secrets`` (newest first); with
+    ``acknowledge``, the acknowledge links of alerts too (``acknowledge(alert_id) -> text for the person``)."""
 
     store: MediaStore
     secrets: tuple[bytes, ...]
+    acknowledge: Callable[[str], str] | None = None
 
 
 def _handler(
@@ -135,6 +147,8 @@ def _handler(
                     self._reply(HTTPStatus.OK, TEXT_TYPE, b"ok\n")
                 elif path.startswith("/media/") and media is not None:
                     self._media(media, path.removeprefix("/media/"))
+                elif path == "/ack" and media is not None and media.acknowledge is not None:
+                    self._ack_page(media)
                 else:
                     body = f"not found: {path} (try /metrics, /status or /healthz)\n".encode()
                     self._reply(HTTPStatus.NOT_FOUND, TEXT_TYPE, body)
@@ -143,6 +157,38 @@ def _handler(
             except Exception:  # top of the request: log it and answer, the server keeps serving
                 log.exception("status request %s failed", path)
                 self._reply(HTTPStatus.INTERNAL_SERVER_ERROR, TEXT_TYPE, b"internal error, see the log\n")
+
+        def do_POST(self) -> None:
+            path = urlsplit(self.path).path
+            try:
+                if path == "/ack" and media is not None and media.acknowledge is not None:
+                    size = min(int(self.headers.get("Content-Length") or 0), 4096)
+                    form = parse_qs(self.rfile.read(size).decode("utf-8", "replace"))
+                    self._ack(media, (form.get("token") or [""])[0])
+                else:
+                    self._reply(HTTPStatus.NOT_FOUND, TEXT_TYPE, f"not found: {path}\n".encode())
+            except (BrokenPipeError, ConnectionResetError):
+                log.debug("client left before the reply to %s", path)
+
+        def _ack_page(self, access: MediaAccess) -> None:
+            """A page with one button: a GET must not acknowledge (mail scanners open links)."""
+            token = (parse_qs(urlsplit(self.path).query).get("token") or [""])[0]
+            try:
+                verify_action_token(token, access.secrets)
+            except TokenError as exc:
+                self._reply(HTTPStatus.FORBIDDEN, TEXT_TYPE, f"forbidden: {exc}\n".encode())
+                return
+            page = ACK_PAGE.format(token=html.escape(token, quote=True))
+            self._reply(HTTPStatus.OK, "text/html; charset=utf-8", page.encode())
+
+        def _ack(self, access: MediaAccess, token: str) -> None:
+            assert access.acknowledge is not None
+            try:
+                alert_id = verify_action_token(token, access.secrets)
+            except TokenError as exc:
+                self._reply(HTTPStatus.FORBIDDEN, TEXT_TYPE, f"forbidden: {exc}\n".encode())
+                return
+            self._reply(HTTPStatus.OK, TEXT_TYPE, (access.acknowledge(alert_id) + "\n").encode())
 
         def _media(self, access: MediaAccess, key: str) -> None:
             token = (parse_qs(urlsplit(self.path).query).get("token") or [""])[0]
