@@ -100,6 +100,14 @@ def test_a_darkened_camera_raises_an_event_with_snapshot_and_clip(site: SiteConf
     frames = list(read_track_frames(track_file))
     assert len(frames) >= 10 and all(f.t_s is not None for f in frames)
     assert [f.frame for f in frames] == sorted(f.frame for f in frames)
+    from storewatch.cli.app import main
+    from storewatch.incidents.pack import verify_pack
+
+    pack = tmp_path / "pack.zip"  # an evidence pack of the stored event, with its snapshot and clip, checks out
+    assert main(["incidents", "export", "--event", started["id"], "--out", str(pack), "--actor", "tester",
+                 "--data-dir", str(data)]) in (0, None)  # fmt: skip
+    check = verify_pack(pack)
+    assert check.ok and check.files >= 5
     segments = sorted((data / "recordings" / "s1" / "dark").rglob("*.mp4"))
     assert segments, "continuous recording wrote no segment"
     with av.open(str(segments[0])) as seg:

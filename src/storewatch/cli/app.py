@@ -40,6 +40,7 @@ def _register() -> None:
         bench_cmd,
         cameras_cmd,
         config_cmd,
+        incidents_cmd,
         models_cmd,
         replay_cmd,
         run_cmd,
@@ -51,6 +52,7 @@ def _register() -> None:
     app.add_typer(config_cmd.app, name="config")
     app.add_typer(bench_cmd.app, name="bench")
     app.add_typer(cameras_cmd.app, name="cameras")
+    app.add_typer(incidents_cmd.app, name="incidents")
     track_cmd.register(app)
     run_cmd.register(app)
     replay_cmd.register(app)
