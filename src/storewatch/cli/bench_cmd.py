@@ -157,3 +157,26 @@ def behaviours(
             print(f"regression: {p}", file=sys.stderr)
         if problems:
             raise typer.Exit(1)
+
+
+@app.command("alerts")
+def alerts(
+    cameras: Annotated[int, typer.Option(min=0, max=64, help="Live cameras loading the detector.")] = 8,
+    seconds: Annotated[float, typer.Option(min=10.0, max=3600.0, help="How long to run.")] = 60.0,
+    video: Annotated[Path, typer.Option(help="Video replayed by every camera.")] = Path(
+        "../shared/data/pets09-s2l1/vtest.avi"
+    ),
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on one line.")] = False,
+) -> None:
+    """Frame capture to webhook receipt (p50, p95) of tampering alerts while N cameras run (JSON)."""
+    import tempfile
+
+    from storewatch.analysis.tracking import open_detector
+    from storewatch.bench.alerts import run_alerts_benchmark
+    from storewatch.detect.config import DetectorConfig
+    from storewatch.video.source import check_video_file
+
+    check_video_file(video)
+    with tempfile.TemporaryDirectory(prefix="storewatch-bench-") as work:
+        result = run_alerts_benchmark(video, open_detector(DetectorConfig()), cameras, seconds, Path(work))
+    print(json.dumps(result, indent=None if as_json else 2))

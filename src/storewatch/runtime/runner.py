@@ -220,7 +220,7 @@ class SiteRunner:
     def _tampering(self, cam: CameraRuntime, result: FrameResult) -> None:
         camera_id = cam.camera_id
         for change in cam.tamper.update(result.frame.image, result.frame.meta.mono_s) if cam.tamper else ():
-            now = datetime.now(UTC)
+            now = result.frame.meta.utc  # the capture time of the frame that showed it
             if change.started:
                 event = Event.start(
                     f"camera.tampering.{change.kind.value}", camera_id, now,
