@@ -51,11 +51,7 @@ def tracking(
     )
     print(json.dumps(result, indent=None if as_json else 2))
     if baseline is not None:
-        problems = compare_with_baseline(result, load_baseline(baseline))
-        for p in problems:
-            print(f"regression: {p}", file=sys.stderr)
-        if problems:
-            raise typer.Exit(1)
+        _fail_on_regressions(compare_with_baseline(result, load_baseline(baseline)))
 
 
 @app.command("pipeline")
@@ -152,11 +148,7 @@ def behaviours(
                 f"{r['precision']:>7.2f}{r['recall']:>7.2f}{r['f1']:>7.2f}"
             )
     if baseline is not None:
-        problems = compare_with_baseline(result, load_baseline(baseline))
-        for p in problems:
-            print(f"regression: {p}", file=sys.stderr)
-        if problems:
-            raise typer.Exit(1)
+        _fail_on_regressions(compare_with_baseline(result, load_baseline(baseline)))
 
 
 @app.command("alerts")
@@ -180,3 +172,11 @@ def alerts(
     with tempfile.TemporaryDirectory(prefix="storewatch-bench-") as work:
         result = run_alerts_benchmark(video, open_detector(DetectorConfig()), cameras, seconds, Path(work))
     print(json.dumps(result, indent=None if as_json else 2))
+
+
+def _fail_on_regressions(problems: list[str]) -> None:
+    """Exit 1 after naming each figure that fell below its baseline."""
+    for p in problems:
+        print(f"regression: {p}", file=sys.stderr)
+    if problems:
+        raise typer.Exit(1)

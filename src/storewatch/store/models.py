@@ -24,6 +24,7 @@ from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, M
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storewatch.core.events import EventState, Severity
+from storewatch.incidents.workflow import IncidentState
 from storewatch.store.types import JSONType, StrEnumType, UTCDateTime, utcnow
 
 NAMING = {
@@ -49,14 +50,6 @@ class AlertStatus(StrEnum):
     FAILED = "failed"
     ACKNOWLEDGED = "acknowledged"
     SUPPRESSED = "suppressed"
-
-
-class IncidentState(StrEnum):
-    OPEN = "open"
-    ACKNOWLEDGED = "acknowledged"
-    INVESTIGATING = "investigating"
-    RESOLVED = "resolved"
-    FALSE_ALARM = "false_alarm"
 
 
 class DeliveryStatus(StrEnum):
