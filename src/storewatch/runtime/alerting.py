@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from storewatch.alerts import AlertMessage, Deliverer, build_deliverer
+from storewatch.alerts.log import DeliveryLog
 from storewatch.config.schema import SiteConfig
 from storewatch.core.events import Event, EventState, Severity
 from storewatch.core.ids import CameraId
@@ -33,13 +34,15 @@ LINK_TTL_S = 7 * 24 * 3600.0
 
 
 class Alerting:
-    def __init__(self, site: SiteConfig, bus: EventBus, base_url: str, secret: bytes) -> None:
+    def __init__(
+        self, site: SiteConfig, bus: EventBus, base_url: str, secret: bytes, delivery_log: DeliveryLog | None = None
+    ) -> None:
         self.site = site
         self.bus = bus
         self.base_url = base_url.rstrip("/")
         self._lock = threading.Lock()
         self.secret = secret
-        self.deliverer: Deliverer = build_deliverer(site.alerts)
+        self.deliverer: Deliverer = build_deliverer(site.alerts, log=delivery_log)
         names = [c.name for c in site.alerts.channels]
         self.routes = list(site.routes) or [Route(name="everyone", levels=[Level(channels=names)])]
         self.escalations = Escalations()

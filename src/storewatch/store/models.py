@@ -1,9 +1,10 @@
 """The database schema as typed SQLAlchemy 2 ORM classes: events, alerts, incidents and their logs.
 
 One table per concept. ``events`` holds one row per event id (its started/updated/ended messages merged);
-``alerts`` one row per event x route/recipient; ``deliveries`` one row per attempt chain of an alert to a target
-(rows in status ``dead`` are the dead-letter list); ``incidents`` the case a person works, linked to its events,
-with an append-only ``incident_timeline`` and ``custody_log`` (who created, viewed or exported evidence, when).
+``alerts`` one row per event x route/recipient; ``deliveries`` one row per alert message to a channel, with every
+try in ``delivery_attempts`` (rows in status ``dead`` are the dead-letter list); ``action_log`` the deterrents and
+their outcomes; ``incidents`` the case a person works, linked to its events, with an append-only
+``incident_timeline`` and ``custody_log`` (who created, viewed or exported evidence, when).
 
 Ids: events keep the id their source made; alerts, incidents and deliveries get a random hex id from their owner
 (no database counters, so rows from many stores merge in a hub); the two append-only logs use an integer key.
@@ -23,6 +24,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from storewatch.alerts.log import DeliveryStatus
 from storewatch.core.events import EventState, Severity
 from storewatch.incidents.workflow import IncidentState
 from storewatch.store.types import JSONType, StrEnumType, UTCDateTime, utcnow
@@ -50,13 +52,6 @@ class AlertStatus(StrEnum):
     FAILED = "failed"
     ACKNOWLEDGED = "acknowledged"
     SUPPRESSED = "suppressed"
-
-
-class DeliveryStatus(StrEnum):
-    PENDING = "pending"
-    SENT = "sent"
-    FAILED = "failed"
-    DEAD = "dead"
 
 
 class CustodyAction(StrEnum):
@@ -126,23 +121,57 @@ class AlertRow(Base):
 
 
 class DeliveryRow(Base):
-    """Sending one alert to one target, with retries; ``dead`` rows are the dead-letter list."""
+    """One alert message to one channel across its attempts (``alerts.log.Delivery``); ``dead`` rows are the
+    dead-letter list. No foreign key to ``events``: a delivery is written before the event's row may be."""
 
     __tablename__ = "deliveries"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
-    channel: Mapped[str] = mapped_column(String(32))
-    target: Mapped[str] = mapped_column(String(512))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    channel: Mapped[str] = mapped_column(String(64))
+    event_id: Mapped[str] = mapped_column(String(128), index=True)
     status: Mapped[DeliveryStatus] = mapped_column(StrEnumType(DeliveryStatus), default=DeliveryStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, doc="Attempts in the current round.")
+    due_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
-    next_attempt_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    message: Mapped[dict[str, Any]] = mapped_column(JSONType, doc="The AlertMessage, as JSON.")
     created_utc: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_utc: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    __table_args__ = (Index("ix_deliveries_status_next_attempt_utc", "status", "next_attempt_utc"),)
+    __table_args__ = (Index("ix_deliveries_channel_status_due_utc", "channel", "status", "due_utc"),)
+
+
+class DeliveryAttemptRow(Base):
+    """One try of a delivery (append-only)."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(LogId, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[str] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer, doc="From 1 within a round; a re-send starts a new round.")
+    at_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+    ok: Mapped[bool] = mapped_column(Boolean)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class ActionLogRow(Base):
+    """One deterrent action (HTTP request, MQTT command, audio, public-view monitor) and its outcome."""
+
+    __tablename__ = "action_log"
+
+    id: Mapped[int] = mapped_column(LogId, primary_key=True, autoincrement=True)
+    action: Mapped[str] = mapped_column(String(64), doc="The action's name in the site file.")
+    kind: Mapped[str] = mapped_column(String(16), doc="http, mqtt, audio, pvm.")
+    camera: Mapped[str | None] = mapped_column(String(128))
+    event_id: Mapped[str | None] = mapped_column(String(128))
+    at_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), doc="done, failed, or skipped (cool-down, schedule).")
+    outcome: Mapped[str] = mapped_column(Text, default="", doc="What happened, e.g. 'HTTP 200' or the error.")
+    duration_s: Mapped[float | None] = mapped_column(Float)
+
+    __table_args__ = (
+        Index("ix_action_log_at_utc", "at_utc"),
+        Index("ix_action_log_action_at_utc", "action", "at_utc"),
+    )
 
 
 class IncidentRow(Base):
@@ -162,6 +191,7 @@ class IncidentRow(Base):
     loss_value_minor: Mapped[int | None] = mapped_column(BigInteger, doc="Loss in minor units (cents); exact.")
     loss_currency: Mapped[str | None] = mapped_column(String(3), doc="ISO 4217 code, e.g. EUR.")
     legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    false_alarm_reason: Mapped[str | None] = mapped_column(String(500), doc="Why it was not what it looked like.")
     created_utc: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_utc: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     resolved_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
