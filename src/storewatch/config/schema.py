@@ -19,6 +19,7 @@ from storewatch.config.geometry import check_polygon, check_segment
 from storewatch.core.ids import is_slug
 from storewatch.detect.config import DetectorConfig
 from storewatch.detect.tampering import TamperConfig
+from storewatch.incidents.config import IncidentsConfig
 from storewatch.routing.routes import Route
 from storewatch.track.config import TrackerConfig
 from storewatch.video.segments import RecordingConfig
@@ -224,6 +225,9 @@ class SiteConfig(_Strict):
     routes: list[Route] = Field(
         default_factory=list,
         description="Which events go to which channels, with escalation (default: every event to every channel).",
+    )
+    incidents: IncidentsConfig = Field(
+        default_factory=IncidentsConfig, description="Which events open incidents and how they are grouped."
     )
 
     @model_validator(mode="after")

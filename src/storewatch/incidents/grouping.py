@@ -48,14 +48,30 @@ class Grouper:
         found = self._find(event)
         if found is None:
             title = f"{event.type.replace('_', ' ')} at {event.camera}" + (f" ({event.zone})" if event.zone else "")
-            found = _Open(Incident.open(self._new_id(), event.store, event.start_utc, title))
-            self.open[found.incident.id] = found
+            opened = Incident.open(
+                self._new_id(), event.store, event.start_utc, title, camera=str(event.camera), zone=event.zone
+            )
+            found = _Open(opened)
+            self.open[opened.id] = found
         found.incident = found.incident.with_event(event.id, event.start_utc, f"{event.type}: {event.explanation}")
+        self._remember(found, event)
+        return found.incident
+
+    def adopt(self, incident: Incident, events: list[Event]) -> None:
+        """Take over an open incident made earlier (e.g. read back from the database at start) with its events."""
+        if incident.closed:
+            return
+        found = _Open(incident)
+        for event in events:
+            self._remember(found, event)
+        self.open[incident.id] = found
+
+    @staticmethod
+    def _remember(found: _Open, event: Event) -> None:
         found.tracks.update(event.track_ids)
         if event.zone:
             key = (str(event.camera), event.zone)
             found.zones[key] = max(found.zones.get(key, event.start_utc), event.start_utc)
-        return found.incident
 
     def update(self, incident: Incident) -> None:
         """Tell the grouper about a change made elsewhere (a closed incident stops collecting events)."""

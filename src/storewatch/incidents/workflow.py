@@ -69,14 +69,32 @@ class Incident:
     updated: datetime
     assignee: str | None = None
     tags: tuple[str, ...] = ()
-    loss_value: float | None = None
+    loss_minor: int | None = None
+    """The loss in minor units of ``currency`` (cents): exact, unlike a float."""
+    currency: str | None = None
     event_ids: tuple[str, ...] = ()
     timeline: tuple[TimelineEntry, ...] = field(default=())
     false_alarm_reason: str | None = None
+    camera: str | None = None
+    """Where it started (namespaced camera id) and in which zone, when it has one."""
+    zone: str | None = None
+    legal_hold: bool = False
+    resolved: datetime | None = None
 
     @classmethod
-    def open(cls, id: str, store: str, at: datetime, title: str, actor: str = "system") -> Incident:
-        return cls(id, store, IncidentState.OPEN, title, at, at, timeline=(TimelineEntry(at, actor, "opened", title),))
+    def open(
+        cls,
+        id: str,
+        store: str,
+        at: datetime,
+        title: str,
+        actor: str = "system",
+        *,
+        camera: str | None = None,
+        zone: str | None = None,
+    ) -> Incident:
+        entry = TimelineEntry(at, actor, "opened", title)
+        return cls(id, store, IncidentState.OPEN, title, at, at, timeline=(entry,), camera=camera, zone=zone)
 
     @property
     def closed(self) -> bool:
@@ -89,7 +107,8 @@ class Incident:
         if to == IncidentState.FALSE_ALARM and not reason.strip():
             raise TransitionError(f"incident {self.id}: a false alarm needs a reason (what it really was)")
         fa = reason.strip() if to == IncidentState.FALSE_ALARM else self.false_alarm_reason
-        return replace(self, state=to, updated=at, false_alarm_reason=fa,
+        resolved = at if to in CLOSED else None
+        return replace(self, state=to, updated=at, false_alarm_reason=fa, resolved=resolved,
                        timeline=(*self.timeline, TimelineEntry(at, actor, to.value, reason.strip())))  # fmt: skip
 
     def note(self, actor: str, at: datetime, text: str) -> Incident:
@@ -100,6 +119,36 @@ class Incident:
     def assign(self, actor: str, at: datetime, assignee: str | None) -> Incident:
         entry = TimelineEntry(at, actor, "assigned", assignee or "nobody")
         return replace(self, assignee=assignee, updated=at, timeline=(*self.timeline, entry))
+
+    def tag(self, actor: str, at: datetime, add: tuple[str, ...] = (), remove: tuple[str, ...] = ()) -> Incident:
+        bad = [t for t in (*add, *remove) if not t.strip() or len(t) > 40]
+        if bad:
+            raise TransitionError(f"a tag is 1 to 40 characters: {bad[0]!r}")
+        tags = tuple(dict.fromkeys(t for t in (*self.tags, *(a.strip() for a in add)) if t not in set(remove)))
+        if tags == self.tags:
+            return self
+        text = " ".join([*(f"+{t}" for t in add), *(f"-{t}" for t in remove)])
+        return replace(self, tags=tags, updated=at, timeline=(*self.timeline, TimelineEntry(at, actor, "tags", text)))
+
+    def set_loss(self, actor: str, at: datetime, minor: int | None, currency: str | None) -> Incident:
+        """Record the loss (``minor`` units of the ISO 4217 ``currency``; None clears it)."""
+        if minor is not None and (minor < 0 or currency is None or len(currency) != 3 or not currency.isalpha()):
+            raise TransitionError("a loss is a non-negative amount with a 3-letter currency code, e.g. 129.99 EUR")
+        cur = currency.upper() if minor is not None and currency else None
+        text = "cleared" if minor is None else f"{minor / 100:.2f} {cur}"
+        entry = TimelineEntry(at, actor, "loss", text)
+        return replace(self, loss_minor=minor, currency=cur, updated=at, timeline=(*self.timeline, entry))
+
+    def hold(self, actor: str, at: datetime, on: bool, reason: str = "") -> Incident:
+        """Legal hold: while on, retention keeps the incident's evidence."""
+        if on and not reason.strip():
+            raise TransitionError("a legal hold needs a reason (e.g. the police reference)")
+        entry = TimelineEntry(at, actor, "legal_hold" if on else "hold_released", reason.strip())
+        return replace(self, legal_hold=on, updated=at, timeline=(*self.timeline, entry))
+
+    def record(self, kind: str, text: str, at: datetime, actor: str = "system") -> Incident:
+        """A timeline entry of the system's (evidence saved, an event ended...)."""
+        return replace(self, updated=at, timeline=(*self.timeline, TimelineEntry(at, actor, kind, text)))
 
     def with_event(self, event_id: str, at: datetime, text: str) -> Incident:
         if event_id in self.event_ids:

@@ -30,6 +30,7 @@ from storewatch.core.events import Event, EventState, Severity
 from storewatch.core.ids import CameraId, camera_key
 from storewatch.detect.gated import WindowDetector
 from storewatch.detect.tampering import TamperDetector, TamperKind
+from storewatch.incidents.service import IncidentService
 from storewatch.media.local import LocalMediaStore
 from storewatch.runtime.alerting import Alerting, link_secret
 from storewatch.runtime.bus import EventBus
@@ -151,6 +152,7 @@ class SiteRunner:
         self._threads: list[threading.Thread] = []
         self.database: Database | None = None
         self.store: EventWriter | None = None
+        self.incidents: IncidentService | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -158,6 +160,9 @@ class SiteRunner:
         self.database = open_database(self.site.runtime.database_url or default_url(self.data_dir))
         upgrade(self.database)
         self.store = EventWriter(self.bus, self.database)  # the one writer of events
+        self.incidents = IncidentService(self.database, self.site.incidents)
+        self.incidents.attach(self.store)
+        self.incidents.start()
         self.store.start()
         self.status.start()
         if self.site.alerts.channels:
@@ -195,6 +200,8 @@ class SiteRunner:
             self.alerting.stop()
         if self.store is not None:
             self.store.stop()
+        if self.incidents is not None:
+            self.incidents.stop()
         if self.database is not None:
             self.database.close()
         self.status.stop()

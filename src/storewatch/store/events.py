@@ -27,7 +27,7 @@ import math
 import queue
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -250,6 +250,20 @@ class EventWriter:
         self._deadline: float | None = None
         self._idle = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._listeners: builtins.list[Callable[[Sequence[Event]], None]] = []
+
+    def on_stored(self, listener: Callable[[Sequence[Event]], None]) -> None:
+        """Call ``listener`` with each batch once it is committed (on the writer's thread: keep it quick, e.g. put
+        the events on a queue). Who needs an event to be in the database (an incident linking to it) listens
+        here rather than on the bus."""
+        self._listeners.append(listener)
+
+    def _stored(self, batch: Sequence[Event]) -> None:
+        for listener in self._listeners:
+            try:
+                listener(batch)
+            except Exception:  # a listener's bug must not stop the writer
+                log.exception("event writer: a listener failed")
 
     def start(self) -> None:
         if self._thread is not None:
@@ -337,6 +351,7 @@ class EventWriter:
             else:
                 self.backoff.reset()
                 self.written += len(batch)
+                self._stored(batch)
                 return
 
     def _remaining_s(self) -> float:
