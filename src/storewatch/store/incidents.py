@@ -151,6 +151,22 @@ class IncidentRepository:
         events = EventRepository(self.db)
         return [(i, [e for e in (events.get(x) for x in i.event_ids) if e is not None]) for i in found]
 
+    def resolve_id(self, prefix: str) -> str:
+        """The full id of the incident whose id is ``prefix`` or starts with it (at least 6 characters)."""
+        if not prefix or len(prefix) > 32 or not all(c.isalnum() or c in "-_" for c in prefix):
+            raise IncidentNotFoundError(f"{prefix!r} is not an incident id")
+        with self.db.session() as session:
+            if session.get(IncidentRow, prefix) is not None:
+                return prefix
+            if len(prefix) < 6:
+                raise IncidentNotFoundError(f"no incident has the id {prefix!r} (give at least 6 characters)")
+            query = select(IncidentRow.id).where(IncidentRow.id.startswith(prefix, autoescape=True)).limit(2)
+            found = builtins.list(session.scalars(query))
+        if len(found) != 1:
+            what = "no incident's id starts" if not found else "more than one incident's id starts"
+            raise IncidentNotFoundError(f"{what} with {prefix!r}", fix="`storewatch incidents list` shows the ids")
+        return found[0]
+
     def for_event(self, event_id: str) -> builtins.list[str]:
         """Ids of the incidents an event belongs to."""
         with self.db.session() as session:
