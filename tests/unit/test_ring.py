@@ -264,3 +264,12 @@ def test_clip_outside_the_buffer_is_a_clear_error(tmp_path):
 def test_ring_arguments_are_checked():
     with pytest.raises(ValueError, match="positive"):
         PacketRing(0)
+
+
+def test_the_clip_suffix_follows_the_codec_so_alert_links_name_the_real_file():
+    ring = PacketRing(seconds=2.0)
+    assert ring.clip_suffix == ".mp4"  # nothing seen yet
+    ring.add(_record(0.0, True, INFO))
+    assert ring.clip_suffix == ".mp4"
+    ring.add(_record(5.0, True, StreamInfo("msmpeg4v3", 320, 240, Fraction(1, 25))))  # e.g. an old DivX camera
+    assert ring.clip_suffix == ".mkv"

@@ -13,6 +13,7 @@ import logging
 import queue
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,13 +36,22 @@ LINK_TTL_S = 7 * 24 * 3600.0
 
 class Alerting:
     def __init__(
-        self, site: SiteConfig, bus: EventBus, base_url: str, secret: bytes, delivery_log: DeliveryLog | None = None
+        self,
+        site: SiteConfig,
+        bus: EventBus,
+        base_url: str,
+        secret: bytes,
+        delivery_log: DeliveryLog | None = None,
+        clip_suffix: Callable[[str], str] | None = None,
     ) -> None:
+        """``clip_suffix(camera)``: the suffix of that camera's clips (``.mp4``, or ``.mkv`` for codecs MP4
+        cannot hold), so the link names the file the evidence writer will write."""
         self.site = site
         self.bus = bus
         self.base_url = base_url.rstrip("/")
         self._lock = threading.Lock()
         self.secret = secret
+        self._clip_suffix = clip_suffix or (lambda camera: ".mp4")
         self.deliverer: Deliverer = build_deliverer(site.alerts, log=delivery_log)
         names = [c.name for c in site.alerts.channels]
         self.routes = list(site.routes) or [Route(name="everyone", levels=[Level(channels=names)])]
@@ -99,7 +109,7 @@ class Alerting:
             return
         ack = f"{self.base_url}/ack?token=" + action_token(alert_id=step.alert_id, ttl_s=LINK_TTL_S, secret=self.secret)
         message = AlertMessage.from_event(
-            event, snapshot_url=self._link(event, ".jpg"), clip_url=self._link(event, ".mp4"), ack_url=ack
+            event, snapshot_url=self._link(event, ".jpg"), clip_url=self._link(event, self._clip_suffix(str(event.camera))), ack_url=ack
         )
         try:
             self.sent += len(self.deliverer.submit(message, channels=step.channels))

@@ -352,6 +352,14 @@ class PacketRing:
             self._entries.clear()
 
     @property
+    def clip_suffix(self) -> str:
+        """The suffix a clip cut from this ring gets (``.mp4``, or ``.mkv`` for codecs MP4 cannot hold);
+        ``.mp4`` before the first packet."""
+        with self._lock:
+            codec = self._entries[-1].record.info.codec if self._entries else None
+        return ".mp4" if codec is None else container_for(codec)[1]
+
+    @property
     def span_s(self) -> float:
         with self._lock:
             return self._entries[-1].t_s - self._entries[0].t_s if self._entries else 0.0
