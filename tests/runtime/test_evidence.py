@@ -36,3 +36,36 @@ def test_snapshot_has_the_involved_boxes_drawn(tmp_path: Path):
     assert np.abs(snap.astype(int) - 90).max() > 60  # something was drawn
     assert np.abs(snap[5:40, 5:40].astype(int) - 90).max() < 10  # away from the box the frame is untouched
     assert Path(update.evidence["snapshot"]).parent.name == "2026-03-02"
+
+
+def test_an_ended_event_gets_the_path_its_tracks_walked_drawn_on_a_frame(tmp_path: Path):
+    from datetime import timedelta
+
+    from storewatch.behaviour.engine import BehaviourEngine
+
+    engine = BehaviourEngine("s1/c1", width=320, height=240, rules={})
+    t0 = datetime(2026, 3, 2, 12, tzinfo=UTC)
+    for i in range(40):  # track 7 walks left to right along y = 200; track 8 stands still elsewhere
+        boxes = Detections(np.array([[20 + 6 * i, 120, 40 + 6 * i, 200], [280, 20, 300, 80]], float), [0.9, 0.9],
+                           [0, 0], [7, 8])  # fmt: skip
+        engine.process(i * 0.2, t0 + timedelta(seconds=i * 0.2), boxes)
+    paths = engine.paths(["s1/c1/7", "s1/c1/99"], window_s=4.0)
+    assert list(paths) == [7]  # an unknown track has no path
+    assert paths[7][0, 0] < paths[7][-1, 0] and np.allclose(paths[7][:, 1], 200)  # feet, oldest first
+    assert 20 <= len(paths[7]) <= 21  # the last 4 s at 5 fps
+
+    bus = EventBus()
+    inbox = bus.subscribe("t")
+    writer = EvidenceWriter(tmp_path, bus)
+    writer.start()
+    event = Event.start("loitering", CameraId("s1/c1"), t0, "stayed").end(t0 + timedelta(seconds=8))
+    try:
+        writer.submit_path(event, np.full((240, 320, 3), 90, np.uint8), paths)
+        wait_for(lambda: len(inbox) > 0)
+    finally:
+        writer.stop()
+    update = inbox.get(timeout=1)
+    assert update.state.value == "updated" and update.evidence["path"].endswith("-path.jpg")
+    picture = cv2.imread(update.evidence["path"])
+    assert np.abs(picture[195:206, 130:250].astype(int) - 90).max() > 60  # the line along the feet
+    assert np.abs(picture[100:150, 150:250].astype(int) - 90).max() < 10  # elsewhere the frame is untouched

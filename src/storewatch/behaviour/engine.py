@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
 from pydantic import ValidationError
 
 from storewatch.behaviour.episodes import Episodes
@@ -96,6 +98,21 @@ class BehaviourEngine:
             return last[1]
         found = list(rule.evaluate(self.scene))
         self._last_look[rule.type] = (t_s, found)
+        return found
+
+    def paths(self, track_ids: Sequence[str], window_s: float) -> dict[int, NDArray[np.float64]]:
+        """Where these tracks walked (foot points, oldest first) in the last ``window_s`` seconds they were seen,
+        as far as the scene still remembers them (tracks that ended this frame included), for drawing."""
+        found: dict[int, NDArray[np.float64]] = {}
+        remembered = {h.track_id: h for h in (*self.scene.ended, *self.scene.tracks.values())}
+        for key in track_ids:
+            hist = remembered.get(key)
+            number = key.rsplit("/", 1)[-1]
+            if hist is None or not number.isdigit():
+                continue
+            _, boxes = hist.since(window_s)
+            if len(boxes):
+                found[int(number)] = np.column_stack(((boxes[:, 0] + boxes[:, 2]) / 2, boxes[:, 3]))
         return found
 
     def close(self) -> list[Event]:

@@ -39,3 +39,30 @@ def draw_tracks(image: NDArray[np.uint8], tracks: Detections, caption: str | Non
         out = np.asarray(cv2.addWeighted(overlay, 0.55, out, 0.45, 0), np.uint8)
         cv2.putText(out, caption, (8, th + 6), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
     return out
+
+
+def draw_paths(
+    image: NDArray[np.uint8], paths: dict[int, NDArray[np.float64]], caption: str | None = None
+) -> NDArray[np.uint8]:
+    """A copy of ``image`` with each track's path (``paths[track id]``: N x 2 points, oldest first, e.g. the
+    feet) drawn as a line that darkens towards its start, a ring where it began and a dot where it was last seen.
+
+    >>> out = draw_paths(np.zeros((60, 80, 3), np.uint8), {3: np.array([[10.0, 50], [40, 40], [70, 20]])})
+    >>> out.shape, int(out.sum() > 0)
+    ((60, 80, 3), 1)
+    """
+    out = image.copy()
+    for tid, points in paths.items():
+        if len(points) == 0:
+            continue
+        colour = track_colour(tid)
+        pts = np.round(points).astype(np.int32)
+        n = len(pts)
+        for i in range(1, n):
+            fade = 0.35 + 0.65 * i / max(1, n - 1)  # older segments dimmer: the direction reads at a glance
+            cv2.line(out, tuple(pts[i - 1]), tuple(pts[i]), tuple(int(c * fade) for c in colour), 3, cv2.LINE_AA)
+        cv2.circle(out, tuple(pts[0]), 7, colour, 2, cv2.LINE_AA)
+        cv2.circle(out, tuple(pts[-1]), 6, colour, -1, cv2.LINE_AA)
+        cv2.putText(out, str(tid), (int(pts[-1][0]) + 8, int(pts[-1][1]) - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
+                    colour, 1, cv2.LINE_AA)  # fmt: skip
+    return draw_tracks(out, Detections.empty(), caption) if caption else out

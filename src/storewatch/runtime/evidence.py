@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from storewatch.core.detections import Detections
 from storewatch.core.events import Event, EventState
 from storewatch.errors import StorewatchError
+from storewatch.render.draw import draw_paths
 from storewatch.runtime.bus import EventBus
 from storewatch.runtime.queues import DropOldestQueue
 from storewatch.video.ring import EncodedPacket, PacketRing, save_clip
@@ -65,6 +66,7 @@ class _Job:
     at_mono_s: float
     media: CameraMedia | None
     boxes: Detections | None = None
+    paths: dict[int, NDArray[np.float64]] | None = None
 
 
 class EvidenceWriter:
@@ -119,6 +121,12 @@ class EvidenceWriter:
         if self._jobs.put(_Job(event, image, at_mono_s, media, boxes)):
             log.warning("evidence queue full: dropped the oldest job (%d dropped so far)", self._jobs.dropped)
 
+    def submit_path(self, event: Event, image: NDArray[np.uint8], paths: dict[int, NDArray[np.float64]]) -> None:
+        """Queue a picture of the tracks' ``paths`` (track id -> N x 2 points) drawn on ``image``, written as
+        ``<event id>-path.jpg`` and announced as the event's ``path`` evidence."""
+        if paths and self._jobs.put(_Job(event, image, 0.0, None, paths=paths)):
+            log.warning("evidence queue full: dropped the oldest job (%d dropped so far)", self._jobs.dropped)
+
     def path_for(self, event: Event, suffix: str) -> Path:
         store, _, camera = str(event.camera).partition("/")
         return self.root / store / camera / event.start_utc.strftime("%Y-%m-%d") / f"{event.id}{suffix}"
@@ -129,7 +137,9 @@ class EvidenceWriter:
                 job = self._jobs.get(timeout=0.1)
             except queue.Empty:
                 job = None
-            if job is not None:
+            if job is not None and job.paths is not None:
+                self._path(job)
+            elif job is not None:
                 self._snapshot(job)
                 if job.media is not None:
                     self._pending.append(job)
@@ -150,6 +160,18 @@ class EvidenceWriter:
             return
         self.snapshots += 1
         self._announce(job.event, snapshot=str(path))
+
+    def _path(self, job: _Job) -> None:
+        assert job.image is not None and job.paths is not None
+        path = self.path_for(job.event, "-path.jpg")
+        caption = f"{job.event.type.replace('_', ' ')}: path of track(s) {', '.join(map(str, job.paths))}"
+        try:
+            save_snapshot(draw_paths(job.image, job.paths, caption), path, quality=self.quality)
+        except (OSError, StorewatchError, ValueError) as exc:
+            self.failures += 1
+            log.error("path picture for event %s not written: %s", job.event.id, exc)
+            return
+        self._announce(job.event, path=str(path))
 
     def _clip(self, job: _Job) -> None:
         assert job.media is not None
