@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import io
+import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -43,6 +44,12 @@ _PARAMETER_SET_TYPES = {"h264": frozenset({7, 8}), "hevc": frozenset({32, 33, 34
 _SPS_TYPE = {"h264": 7, "hevc": 33}
 _HEADER_IN_BITSTREAM = frozenset({"mpeg4", "mpeg1video", "mpeg2video"})
 """Codecs whose extradata is bitstream headers that may be repeated in front of a key frame."""
+
+
+# FFmpeg's Matroska muxer runs the extract_extradata filter on every stream and, for codecs it does not know
+# (MS-MPEG4 cameras, e.g. the PETS sample), logs a 15-line error per clip although the clip is written and plays:
+# noise that would alarm whoever reads the logs. Real muxing failures still raise VideoError.
+logging.getLogger("libav.extract_extradata").setLevel(logging.CRITICAL)
 
 
 @dataclass(frozen=True, slots=True)
