@@ -108,9 +108,8 @@ class Alerting:
         if event is None:
             return
         ack = f"{self.base_url}/ack?token=" + action_token(alert_id=step.alert_id, ttl_s=LINK_TTL_S, secret=self.secret)
-        message = AlertMessage.from_event(
-            event, snapshot_url=self._link(event, ".jpg"), clip_url=self._link(event, self._clip_suffix(str(event.camera))), ack_url=ack
-        )
+        clip = self._link(event, self._clip_suffix(str(event.camera)))
+        message = AlertMessage.from_event(event, snapshot_url=self._link(event, ".jpg"), clip_url=clip, ack_url=ack)
         try:
             self.sent += len(self.deliverer.submit(message, channels=step.channels))
         except (KeyError, RuntimeError) as exc:
