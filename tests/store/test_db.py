@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from storewatch.store.db import Database, DatabaseError, default_url, open_database
 from storewatch.store.events import EventRepository
-from storewatch.store.models import AlertRow, IncidentRow, IncidentState
+from storewatch.store.models import IncidentEventRow, IncidentRow, IncidentState
 from tests.store.conftest import make_event
 
 
@@ -56,14 +56,16 @@ def test_times_come_back_as_utc_whatever_zone_went_in(database: Database) -> Non
 
 
 def test_foreign_keys_are_enforced_and_cascade(database: Database) -> None:
+    with database.session() as s:
+        s.add(IncidentRow(id="i1", store="s1", created_utc=datetime(2026, 1, 1, tzinfo=UTC)))
     with pytest.raises(IntegrityError), database.session() as s:
-        s.add(AlertRow(event_id="missing", route="r", channel="email", recipient="a@b"))
+        s.add(IncidentEventRow(incident_id="i1", event_id="missing"))
     EventRepository(database).upsert(make_event(1))
     with database.session() as s:
-        s.add(AlertRow(event_id="e1", route="r", channel="email", recipient="a@b"))
-    with pytest.raises(IntegrityError), database.session() as s:  # one alert per event x route x recipient
-        s.add(AlertRow(event_id="e1", route="r", channel="email", recipient="a@b"))
+        s.add(IncidentEventRow(incident_id="i1", event_id="e1"))
+    with pytest.raises(IntegrityError), database.session() as s:  # linked once
+        s.add(IncidentEventRow(incident_id="i1", event_id="e1"))
     with database.session() as s:
         s.execute(text("DELETE FROM events"))
     with database.session() as s:
-        assert s.execute(select(AlertRow)).first() is None
+        assert s.execute(select(IncidentEventRow)).first() is None

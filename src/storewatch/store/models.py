@@ -47,11 +47,11 @@ def new_id() -> str:
 
 
 class AlertStatus(StrEnum):
-    PENDING = "pending"
-    SENT = "sent"
-    FAILED = "failed"
+    WAITING = "waiting"
+    """Raised, nobody has acknowledged it yet (escalation runs)."""
     ACKNOWLEDGED = "acknowledged"
-    SUPPRESSED = "suppressed"
+    FALSE_ALARM = "false_alarm"
+    """Acknowledged as not what it looked like (with the reason)."""
 
 
 class CustodyAction(StrEnum):
@@ -96,28 +96,48 @@ class EventRow(Base):
 
 
 class AlertRow(Base):
-    """One alert: an event sent along one route to one recipient."""
+    """One alert: an event sent along one route, climbing its escalation levels until someone acknowledges it.
+    No foreign key to ``events``: the alert is raised when its event starts, before the writer stores the event."""
 
     __tablename__ = "alerts"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
-    route: Mapped[str] = mapped_column(String(64), doc="Name of the alert route (rule) that matched.")
-    channel: Mapped[str] = mapped_column(String(32), doc="email, webhook, mqtt, ...")
-    recipient: Mapped[str] = mapped_column(String(256))
-    status: Mapped[AlertStatus] = mapped_column(StrEnumType(AlertStatus), default=AlertStatus.PENDING)
-    created_utc: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    event_id: Mapped[str] = mapped_column(String(128))
+    route: Mapped[str] = mapped_column(String(80), doc="Name of the route that matched.")
+    store: Mapped[str] = mapped_column(String(64))
+    camera: Mapped[str] = mapped_column(String(128))
+    event_type: Mapped[str] = mapped_column(String(128))
+    severity: Mapped[Severity] = mapped_column(StrEnumType(Severity))
+    status: Mapped[AlertStatus] = mapped_column(StrEnumType(AlertStatus), default=AlertStatus.WAITING)
+    level: Mapped[int] = mapped_column(Integer, default=0, doc="Escalation level reached (0: the first).")
+    raised_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_sent_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
     acknowledged_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
     acknowledged_by: Mapped[str | None] = mapped_column(String(128))
-    ack_latency_s: Mapped[float | None] = mapped_column(Float, doc="Time to acknowledge, from created_utc.")
-    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
-    false_alarm: Mapped[bool] = mapped_column(Boolean, default=False)
+    time_to_ack_s: Mapped[float | None] = mapped_column(Float)
     false_alarm_reason: Mapped[str | None] = mapped_column(String(500))
 
     __table_args__ = (
-        UniqueConstraint("event_id", "route", "recipient"),
-        Index("ix_alerts_status_created_utc", "status", "created_utc"),
+        UniqueConstraint("event_id", "route"),
+        Index("ix_alerts_status_raised_utc", "status", "raised_utc"),
+        Index("ix_alerts_store_raised_utc", "store", "raised_utc"),
     )
+
+
+class UserRow(Base):
+    """A dashboard account, scoped to stores (``["*"]``: all)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(128), default="")
+    password_hash: Mapped[str] = mapped_column(String(256), doc="argon2 hash; never the password.")
+    role: Mapped[str] = mapped_column(String(32))
+    stores: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_utc: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class DeliveryRow(Base):
