@@ -101,7 +101,7 @@ def test_live_camera_to_a_verified_evidence_pack(
         assert "<form" in opener.open(ack, timeout=5).read().decode()
         token = ack.split("token=", 1)[1]
         done = opener.open(ack.split("?")[0], data=f"token={token}".encode(), timeout=5).read().decode()
-        assert done.startswith("Acknowledged after")
+        assert "Acknowledged after" in done
 
         # 4. the incident opened by itself and the acknowledgement reached it
         assert runner.database is not None

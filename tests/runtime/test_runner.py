@@ -172,7 +172,7 @@ def test_an_alert_reaches_a_webhook_with_a_snapshot_link_that_downloads(site: Si
         assert "<form" in page and runner.alerting is not None and runner.alerting.acknowledged == 0
         token = ack.split("token=", 1)[1]
         done = opener.open(ack.split("?")[0], data=f"token={token}".encode(), timeout=5).read().decode()
-        assert done.startswith("Acknowledged after") and runner.alerting.acknowledged == 1
+        assert "Acknowledged after" in done and runner.alerting.acknowledged == 1
         again = opener.open(ack.split("?")[0], data=f"token={token}".encode(), timeout=5).read().decode()
         assert "acknowledged already" in again
     finally:

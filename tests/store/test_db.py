@@ -69,3 +69,31 @@ def test_foreign_keys_are_enforced_and_cascade(database: Database) -> None:
         s.execute(text("DELETE FROM events"))
     with database.session() as s:
         assert s.execute(select(IncidentEventRow)).first() is None
+
+
+def test_read_then_write_transactions_from_many_threads_all_commit(database: Database) -> None:
+    """A read-modify-write in ``write_session`` waits for the other writers instead of failing on SQLite."""
+    import threading
+
+    with database.session() as s:
+        s.add(IncidentRow(id="i1", store="s1", tags=[], created_utc=datetime(2026, 1, 1, tzinfo=UTC)))
+    errors: list[Exception] = []
+
+    def bump() -> None:
+        for _ in range(15):
+            try:
+                with database.write_session() as s:
+                    row = s.get(IncidentRow, "i1", with_for_update=True)
+                    assert row is not None
+                    row.tags = [*row.tags, "x"]
+            except Exception as exc:  # collected: the assertion below names it
+                errors.append(exc)
+
+    threads = [threading.Thread(target=bump) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with database.session() as s:
+        assert len(s.get(IncidentRow, "i1").tags) == 60  # type: ignore[union-attr]

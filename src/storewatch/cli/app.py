@@ -36,6 +36,7 @@ def _register() -> None:
     # Sub-command modules are imported here (not at module level of their packages) so that `storewatch --help`
     # stays fast and a missing optional dependency breaks only its own command.
     from storewatch.cli import (
+        alerts_cmd,
         backtest_cmd,
         bench_cmd,
         cameras_cmd,
@@ -53,6 +54,7 @@ def _register() -> None:
     app.add_typer(bench_cmd.app, name="bench")
     app.add_typer(cameras_cmd.app, name="cameras")
     app.add_typer(incidents_cmd.app, name="incidents")
+    app.add_typer(alerts_cmd.app, name="alerts")
     track_cmd.register(app)
     run_cmd.register(app)
     replay_cmd.register(app)

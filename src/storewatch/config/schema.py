@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from storewatch.alerts.config import AlertsConfig
+from storewatch.actions.config import ActionConfig, SiteFacts, check_actions
+from storewatch.alerts.config import AlertsConfig, MqttChannel
 from storewatch.behaviour.engine import rule_configs
 from storewatch.behaviour.rules.base import RuleConfig
 from storewatch.behaviour.schedule import StoreSchedule
@@ -229,6 +230,12 @@ class SiteConfig(_Strict):
     incidents: IncidentsConfig = Field(
         default_factory=IncidentsConfig, description="Which events open incidents and how they are grouped."
     )
+    actions: list[ActionConfig] = Field(
+        default_factory=list,
+        max_length=200,
+        description="Automatic responses to started events: HTTP to a device, MQTT command, audio, public-view "
+        "monitor message; each with a cool-down and an optional schedule.",
+    )
 
     @model_validator(mode="after")
     def _unique_stores(self) -> SiteConfig:
@@ -255,6 +262,21 @@ class SiteConfig(_Strict):
                             f"camera {cam.id}: rule {name} is armed by schedule {cfg.armed!r}, which store "
                             f"{store.id} does not define (it has: {', '.join(sorted(store.schedule.names()))})"
                         )
+        return self
+
+    @model_validator(mode="after")
+    def _actions_fit_site(self) -> SiteConfig:
+        """Each action's cameras, zones, schedule and MQTT channel exist in this site (messages name the action)."""
+        cams = [(s, c) for s in self.stores for c in s.cameras]
+        check_actions(
+            self.actions,
+            SiteFacts(
+                cameras=frozenset(f"{s.id}/{c.id}" for s, c in cams),
+                zones=frozenset(z.id for _, c in cams for z in c.zones),
+                schedules={s.id: frozenset(s.schedule.names()) for s in self.stores},
+                mqtt_channels=frozenset(c.name for c in self.alerts.channels if isinstance(c, MqttChannel)),
+            ),
+        )
         return self
 
     def rule_settings(self, camera: Camera) -> dict[str, RuleConfig]:

@@ -166,9 +166,17 @@ def _add_unique(incident: Incident, kind: str, text: str, at: datetime) -> Incid
 
 
 def _acknowledge(incident: Incident, by: str, event: Event) -> Incident:
-    if incident.state != IncidentState.OPEN:
-        return incident
+    """An alert acknowledged: an open incident is acknowledged. An alert called a false alarm closes an incident
+    that is only about that event as a false alarm (with the reason); an incident with more events gets a note."""
+    reason = str(event.values.get("false_alarm_reason", "")).strip()
+    source = str(event.values.get("event_id", ""))
     try:
-        return incident.move(IncidentState.ACKNOWLEDGED, by, event.start_utc, reason=event.explanation)
+        if reason and incident.event_ids == (source,) and not incident.closed:
+            return incident.move(IncidentState.FALSE_ALARM, by, event.start_utc, reason=reason)
+        if reason:
+            return incident.note(by, event.start_utc, f"alert for event {source} called a false alarm: {reason}")
+        if incident.state == IncidentState.OPEN:
+            return incident.move(IncidentState.ACKNOWLEDGED, by, event.start_utc, reason=event.explanation)
     except TransitionError:
-        return incident
+        pass
+    return incident

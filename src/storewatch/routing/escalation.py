@@ -71,6 +71,14 @@ class Escalations:
         self.pending[alert_id] = _Pending(event_id, route, at, 0)
         return self._step(alert_id, at)
 
+    def adopt(self, alert_id: str, event_id: str, route: Route, raised: datetime, level: int) -> None:
+        """Take over an alert raised earlier (e.g. before a restart) at the level it had reached."""
+        self.pending[alert_id] = _Pending(event_id, route, raised, min(level, len(route.levels) - 1))
+
+    def forget(self, alert_id: str) -> bool:
+        """Stop escalating an alert handled elsewhere; whether it was pending here."""
+        return self.pending.pop(alert_id, None) is not None
+
     def due(self, now: datetime) -> list[Step]:
         """Escalations due at ``now`` (an alert skips levels whose time has passed too: it goes to the highest due)."""
         out: list[Step] = []

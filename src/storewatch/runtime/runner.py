@@ -5,8 +5,9 @@ last ``ring_s`` seconds of encoded video and, when enabled, continuous recording
 camera's main stream without decoding it (from the detection stream itself when the camera has no sub-stream);
 tampering checks and the behaviour rules on the analysed frames. Around them: the event bus, the event store
 (SQLite in the data folder or PostgreSQL; one writer), the evidence writer (snapshot, clip), an events log (JSON
-lines, one file per UTC day), the status server (``/metrics``, ``/status``) and a maintenance loop (retention,
-camera health changes as events).
+lines, one file per UTC day), the status server (``/metrics``, ``/status``), the public-view monitors and the
+live event feed it serves, the deterrent actions (``actions.service``) and a maintenance loop (retention, camera
+health changes as events).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from storewatch.actions.executor import build_executors
+from storewatch.actions.service import ActionService
 from storewatch.analysis.tracking import FrameResult
 from storewatch.behaviour.engine import BehaviourEngine
 from storewatch.behaviour.site import engine_for
@@ -37,13 +40,16 @@ from storewatch.runtime.bus import EventBus
 from storewatch.runtime.camera import FrameSource, open_camera_source
 from storewatch.runtime.evidence import CameraMedia, EvidenceWriter, StreamClock
 from storewatch.runtime.health import Health
+from storewatch.runtime.live import LiveFeed
 from storewatch.runtime.packets import MainStreamReader
 from storewatch.runtime.pipeline import Pipeline
+from storewatch.runtime.pvm import MonitorSpec, PublicViewMonitors
 from storewatch.runtime.queues import DropOldestQueue
 from storewatch.runtime.status_server import MediaAccess, StatusServer
 from storewatch.runtime.trackrec import TrackRecorder
 from storewatch.runtime.workers import CaptureSpec
-from storewatch.store import Database, EventWriter, default_url, open_database, upgrade
+from storewatch.store import Database, EventWriter, SqlDeliveryLog, default_url, open_database, upgrade
+from storewatch.store.actions import ActionLogRepository
 from storewatch.video.ring import EncodedPacket, PacketCapture, PacketRing
 from storewatch.video.segments import SegmentRecorder, enforce_retention
 
@@ -83,6 +89,10 @@ class CameraRuntime:
     @property
     def media(self) -> CameraMedia:
         return CameraMedia(self.ring, self.clock)
+
+
+PATH_MARGIN_S = 5.0
+"""The path drawn for an ended event starts this long before the event did."""
 
 
 class SiteRunner:
@@ -145,7 +155,15 @@ class SiteRunner:
         self.link_secret = link_secret(self.data_dir / "secrets" / "links.key")
         self._media_access = MediaAccess(LocalMediaStore(self.data_dir / "media", fsync=False), (self.link_secret,))
         port = rt.status_port if status_port is None else status_port
-        self.status = StatusServer(self.pipeline, host=rt.status_host, port=port, media=self._media_access)
+        self.monitors = PublicViewMonitors(  # the in-store screens; frames encoded only while one is watched
+            {cid: MonitorSpec(cam.config.name, [z.polygon for z in cam.config.zones if z.kind == "privacy"])
+             for cid, cam in self.cameras.items()}
+        )  # fmt: skip
+        self.live = LiveFeed(self.bus)  # /events/stream
+        self.status = StatusServer(
+            self.pipeline, host=rt.status_host, port=port, media=self._media_access, pvm=self.monitors, live=self.live
+        )
+        self.actions: ActionService | None = None
         self.alerting: Alerting | None = None
         self._log_inbox: DropOldestQueue[Event] = self.bus.subscribe("events-log", maxsize=10_000)
         self._stop = threading.Event()
@@ -164,10 +182,21 @@ class SiteRunner:
         self.incidents.attach(self.store)
         self.incidents.start()
         self.store.start()
+        self.monitors.start()
+        self.live.start()
+        if self.site.actions:
+            executors = build_executors(self.site.actions, self.site.alerts, self.monitors)
+            self.actions = ActionService(self.site, self.bus, ActionLogRepository(self.database), executors)
+            self.actions.start()
         self.status.start()
         if self.site.alerts.channels:
-            self.alerting = Alerting(self.site, self.bus, self.status.url, self.link_secret)
-            self._media_access.acknowledge = self.alerting.acknowledge
+            # Deliveries live in the event store, so what is pending at a stop or crash is sent after the restart.
+            delivery_log = SqlDeliveryLog(self.database)
+            self.alerting = Alerting(
+                self.site, self.bus, self.status.url, self.link_secret, delivery_log=delivery_log,
+                clip_suffix=self._clip_suffix, database=self.database,
+            )  # fmt: skip
+            self._media_access.acknowledge = self._acknowledge
             self.alerting.start()
         self.evidence.start()
         for cam in self.cameras.values():
@@ -196,6 +225,8 @@ class SiteRunner:
         for thread in self._threads:
             thread.join(5)
         self._drain_events()
+        if self.actions is not None:
+            self.actions.stop()
         if self.alerting is not None:
             self.alerting.stop()
         if self.store is not None:
@@ -204,11 +235,22 @@ class SiteRunner:
             self.incidents.stop()
         if self.database is not None:
             self.database.close()
+        self.live.stop()  # ends the event streams, so their request threads finish
+        self.monitors.stop()
         self.status.stop()
+
+    def _acknowledge(self, alert_id: str, false_alarm_reason: str | None) -> str:
+        assert self.alerting is not None
+        return self.alerting.acknowledge(alert_id, "signed link", false_alarm_reason)
+
+    def _clip_suffix(self, camera: str) -> str:
+        cam = self.cameras.get(CameraId(camera))
+        return cam.ring.clip_suffix if cam is not None else ".mp4"
 
     # --- on the detector's thread: keep it cheap ----------------------------------------------------------------
     def _on_result(self, camera_id: CameraId, result: FrameResult) -> None:
         cam = self.cameras[camera_id]
+        self.monitors.offer(camera_id, result.frame.image)  # a clock check unless a monitor is watched
         meta = result.frame.meta
         if cam.tracks is not None:
             cam.tracks.add(meta.utc, result.tracks, (meta.width, meta.height))
@@ -221,6 +263,9 @@ class SiteRunner:
                 numbers = {int(t.rsplit("/", 1)[1]) for t in event.track_ids if t.rsplit("/", 1)[-1].isdigit()}
                 involved = result.tracks[np.isin(result.tracks.track_id, list(numbers))]
                 self.evidence.submit(event, result.frame.image, meta.mono_s, cam.media, involved)
+            elif event.state == EventState.ENDED and event.track_ids:  # the record shows where they walked
+                window = min((event.duration_s or 0.0) + PATH_MARGIN_S, cam.engine.scene.config.history_s)
+                self.evidence.submit_path(event, result.frame.image, cam.engine.paths(event.track_ids, window))
         if cam.tamper is not None:
             self._tampering(cam, result)
 

@@ -29,6 +29,8 @@ from storewatch.errors import StorewatchError
 
 DB_FILE = "storewatch.db"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+WRITE_OPTION = "storewatch_write"
+"""Execution option marking a connection of ``Database.write_session`` (SQLite: ``BEGIN IMMEDIATE``)."""
 
 
 class DatabaseError(StorewatchError):
@@ -62,6 +64,7 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self.write_sessions = sessionmaker(engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False)
 
     @property
     def backend(self) -> str:
@@ -77,6 +80,15 @@ class Database:
     def session(self) -> Iterator[Session]:
         """A session in a transaction: committed when the block ends, rolled back if it raises."""
         with self.sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def write_session(self) -> Iterator[Session]:
+        """A session for a transaction that reads and then writes. On SQLite it takes the write lock at its start
+        (``BEGIN IMMEDIATE``), waiting for another writer up to the busy timeout: a plain ``BEGIN`` that read
+        first would fail at once with "database is locked" if another connection wrote meanwhile (SQLite cannot
+        upgrade a stale read snapshot). On PostgreSQL it is an ordinary session (lock rows with FOR UPDATE)."""
+        with self.write_sessions.begin() as session:
             yield session
 
     def close(self) -> None:
@@ -161,4 +173,4 @@ def _sqlite_on_connect(wal: bool) -> Any:
 
 
 def _sqlite_on_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN")

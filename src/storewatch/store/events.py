@@ -68,7 +68,7 @@ class EventRepository:
         for e in events:
             folded[e.id] = merge_events(folded[e.id], e) if e.id in folded else e
         changed = 0
-        with self.db.session() as session:
+        with self.db.write_session() as session:
             for start in range(0, len(folded), _CHUNK):
                 chunk = dict(list(folded.items())[start : start + _CHUNK])
                 found, n_merged = self._merge_existing(session, chunk)

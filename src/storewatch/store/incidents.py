@@ -54,7 +54,7 @@ class IncidentRepository:
 
     # --- writing ------------------------------------------------------------------------------------------
     def save(self, incident: Incident) -> None:
-        with self.db.session() as session:
+        with self.db.write_session() as session:
             self._save(session, incident)
 
     def change(self, incident_id: str, fn: Callable[[Incident], Incident]) -> Incident:
@@ -62,7 +62,7 @@ class IncidentRepository:
         ``fn``'s own errors (a move the workflow forbids) pass through unchanged."""
         for attempt in range(_RETRIES):
             try:
-                with self.db.session() as session:
+                with self.db.write_session() as session:
                     current = self._load(session, incident_id, lock=True)
                     if current is None:
                         raise IncidentNotFoundError(f"no incident has the id {incident_id!r}")
@@ -79,7 +79,7 @@ class IncidentRepository:
     def record_custody(
         self, incident_id: str, actor: str, action: CustodyAction, detail: dict[str, Any] | None = None
     ) -> None:
-        with self.db.session() as session:
+        with self.db.write_session() as session:
             if session.get(IncidentRow, incident_id) is None:
                 raise IncidentNotFoundError(f"no incident has the id {incident_id!r}")
             session.add(CustodyRow(incident_id=incident_id, actor=actor, action=action, detail=detail or {}))
