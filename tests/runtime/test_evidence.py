@@ -69,3 +69,21 @@ def test_an_ended_event_gets_the_path_its_tracks_walked_drawn_on_a_frame(tmp_pat
     picture = cv2.imread(update.evidence["path"])
     assert np.abs(picture[195:206, 130:250].astype(int) - 90).max() > 60  # the line along the feet
     assert np.abs(picture[100:150, 150:250].astype(int) - 90).max() < 10  # elsewhere the frame is untouched
+
+
+def test_the_snapshot_shows_the_zone_the_rule_looked_at(tmp_path: Path):
+    bus = EventBus()
+    inbox = bus.subscribe("t")
+    writer = EvidenceWriter(tmp_path, bus)
+    writer.start()
+    event = Event.start("restricted_area", CameraId("s1/c1"), datetime(2026, 3, 2, 12, tzinfo=UTC), "in", zone="cash")
+    zone = ("cash", np.array([[200, 120], [310, 120], [310, 230], [200, 230]], np.float32))
+    try:
+        writer.submit(event, np.full((240, 320, 3), 90, np.uint8), 0.0, None, None, zone)
+        wait_for(lambda: writer.snapshots == 1)
+    finally:
+        writer.stop()
+    snap = cv2.imread(inbox.get(timeout=1).evidence["snapshot"]).astype(int)
+    assert np.abs(snap[170:180, 250:260] - 90).max() > 5  # shaded inside
+    assert np.abs(snap[118:123, 240:280] - 90).max() > 60  # outlined
+    assert np.abs(snap[20:60, 20:100] - 90).max() < 10  # untouched outside

@@ -66,3 +66,27 @@ def draw_paths(
         cv2.putText(out, str(tid), (int(pts[-1][0]) + 8, int(pts[-1][1]) - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
                     colour, 1, cv2.LINE_AA)  # fmt: skip
     return draw_tracks(out, Detections.empty(), caption) if caption else out
+
+
+ZONE_COLOUR = (40, 170, 255)  # BGR amber: stands apart from the track colours' full saturation
+
+
+def draw_zone(image: NDArray[np.uint8], polygon: NDArray[np.float32], label: str) -> NDArray[np.uint8]:
+    """A copy of ``image`` with a zone (``polygon``: K x 2 corners in pixels) shaded, outlined and labelled, so a
+    snapshot shows where the rule looked.
+
+    >>> out = draw_zone(np.zeros((60, 80, 3), np.uint8), np.array([[10, 10], [70, 10], [70, 50], [10, 50]]), "z")
+    >>> int(out[30, 40].sum() > 0), int(out[5, 5].sum())
+    (1, 0)
+    """
+    pts = np.round(np.asarray(polygon, np.float32).reshape(-1, 2)).astype(np.int32)
+    shade = image.copy()
+    cv2.fillPoly(shade, [pts], ZONE_COLOUR)
+    out = np.asarray(cv2.addWeighted(shade, 0.18, image, 0.82, 0), np.uint8)
+    cv2.polylines(out, [pts], True, ZONE_COLOUR, 2, cv2.LINE_AA)
+    x, y = int(pts[:, 0].min()), int(pts[:, 1].min())
+    (tw, th), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.45, 1)
+    y = max(y, th + 6)
+    cv2.rectangle(out, (x, y - th - 6), (x + tw + 6, y), ZONE_COLOUR, -1)
+    cv2.putText(out, label, (x + 3, y - 4), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (20, 20, 20), 1, cv2.LINE_AA)
+    return out

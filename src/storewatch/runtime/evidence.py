@@ -67,6 +67,7 @@ class _Job:
     media: CameraMedia | None
     boxes: Detections | None = None
     paths: dict[int, NDArray[np.float64]] | None = None
+    zone: tuple[str, NDArray[np.float32]] | None = None
 
 
 class EvidenceWriter:
@@ -116,9 +117,11 @@ class EvidenceWriter:
         at_mono_s: float,
         media: CameraMedia | None,
         boxes: Detections | None = None,
+        zone: tuple[str, NDArray[np.float32]] | None = None,
     ) -> None:
-        """Queue the event's evidence; ``boxes`` (e.g. the people involved) are drawn on the snapshot."""
-        if self._jobs.put(_Job(event, image, at_mono_s, media, boxes)):
+        """Queue the event's evidence; ``boxes`` (e.g. the people involved) and the ``zone`` (label, corners in
+        pixels) are drawn on the snapshot."""
+        if self._jobs.put(_Job(event, image, at_mono_s, media, boxes, zone=zone)):
             log.warning("evidence queue full: dropped the oldest job (%d dropped so far)", self._jobs.dropped)
 
     def submit_path(self, event: Event, image: NDArray[np.uint8], paths: dict[int, NDArray[np.float64]]) -> None:
@@ -153,7 +156,7 @@ class EvidenceWriter:
             return
         path = self.path_for(job.event, ".jpg")
         try:
-            save_snapshot(job.image, path, quality=self.quality, boxes=job.boxes)
+            save_snapshot(job.image, path, quality=self.quality, boxes=job.boxes, zone=job.zone)
         except (OSError, StorewatchError, ValueError) as exc:
             self.failures += 1
             log.error("snapshot for event %s not written: %s", job.event.id, exc)

@@ -16,7 +16,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -79,6 +79,8 @@ class CameraRuntime:
     store: Store | None = None
     engine: BehaviourEngine | None = None
     tracks: TrackRecorder | None = None
+    pending: tuple[Store, Camera] | None = None
+    """A new configuration of the camera (``SiteRunner.reconfigure``), taken on the detector's thread."""
 
     def on_packet(self, record: EncodedPacket) -> None:
         self.ring.add(record)
@@ -171,6 +173,8 @@ class SiteRunner:
         self.database: Database | None = None
         self.store: EventWriter | None = None
         self.incidents: IncidentService | None = None
+        self.stored_listeners: list[Callable[[Sequence[Event]], None]] = []
+        """Given each batch the event writer committed (attached before it starts: none is missed)."""
 
     # --- lifecycle -------------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -180,6 +184,8 @@ class SiteRunner:
         self.store = EventWriter(self.bus, self.database)  # the one writer of events
         self.incidents = IncidentService(self.database, self.site.incidents)
         self.incidents.attach(self.store)
+        for listener in self.stored_listeners:
+            self.store.on_stored(listener)
         self.incidents.start()
         self.store.start()
         self.monitors.start()
@@ -243,6 +249,22 @@ class SiteRunner:
         assert self.alerting is not None
         return self.alerting.acknowledge(alert_id, "signed link", false_alarm_reason)
 
+    def reconfigure(self, site: SiteConfig) -> None:
+        """Take a new configuration of the same site without a restart. What changes live: each camera's zones,
+        lines and rule settings (its behaviour engine ends its open episodes and is rebuilt before the next frame,
+        on the detector's thread) and the alert routes. Cameras, sources, channels and runtime settings need a
+        restart."""
+        self.site = site
+        for cam in self.cameras.values():
+            store = next((s for s in site.stores if cam.store is not None and s.id == cam.store.id), None)
+            camera = next((c for c in store.cameras if c.id == cam.config.id), None) if store else None
+            if store is not None and camera is not None:
+                cam.pending = (store, camera)
+        if self.alerting is not None:
+            self.alerting.site = site
+            if site.routes:
+                self.alerting.routes = list(site.routes)
+
     def _clip_suffix(self, camera: str) -> str:
         cam = self.cameras.get(CameraId(camera))
         return cam.ring.clip_suffix if cam is not None else ".mp4"
@@ -254,6 +276,11 @@ class SiteRunner:
         meta = result.frame.meta
         if cam.tracks is not None:
             cam.tracks.add(meta.utc, result.tracks, (meta.width, meta.height))
+        if (pending := cam.pending) is not None:  # reconfigured: end what the old engine had open, then rebuild
+            cam.pending, (cam.store, cam.config) = None, pending
+            for event in cam.engine.close() if cam.engine is not None else ():
+                self.bus.publish(event)
+            cam.engine = None
         if cam.engine is None:
             assert cam.store is not None
             cam.engine = engine_for(self.site, cam.store, cam.config, meta.width, meta.height)
@@ -262,7 +289,9 @@ class SiteRunner:
             if event.state == EventState.STARTED:
                 numbers = {int(t.rsplit("/", 1)[1]) for t in event.track_ids if t.rsplit("/", 1)[-1].isdigit()}
                 involved = result.tracks[np.isin(result.tracks.track_id, list(numbers))]
-                self.evidence.submit(event, result.frame.image, meta.mono_s, cam.media, involved)
+                geometry = cam.engine.scene.zones.get(event.zone) if event.zone else None
+                zone = (event.zone or "", geometry.polygon.reshape(-1, 2)) if geometry is not None else None
+                self.evidence.submit(event, result.frame.image, meta.mono_s, cam.media, involved, zone)
             elif event.state == EventState.ENDED and event.track_ids:  # the record shows where they walked
                 window = min((event.duration_s or 0.0) + PATH_MARGIN_S, cam.engine.scene.config.history_s)
                 self.evidence.submit_path(event, result.frame.image, cam.engine.paths(event.track_ids, window))

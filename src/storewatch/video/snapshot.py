@@ -16,14 +16,20 @@ from numpy.typing import NDArray
 
 from storewatch.core.detections import Detections
 from storewatch.errors import VideoError
-from storewatch.render.draw import draw_tracks
+from storewatch.render.draw import draw_tracks, draw_zone
 
 
 def save_snapshot(
-    image_bgr: NDArray[np.uint8], path: Path, *, quality: int = 85, boxes: Detections | None = None
+    image_bgr: NDArray[np.uint8],
+    path: Path,
+    *,
+    quality: int = 85,
+    boxes: Detections | None = None,
+    zone: tuple[str, NDArray[np.float32]] | None = None,
 ) -> int:
-    """Write ``image_bgr`` (H x W x 3, uint8) as a JPEG of ``quality`` (1-100) to ``path``; with ``boxes``, a copy
-    with them drawn (the input is not changed). Returns the bytes written.
+    """Write ``image_bgr`` (H x W x 3, uint8) as a JPEG of ``quality`` (1-100) to ``path``; with ``boxes`` and a
+    ``zone`` (label, K x 2 corners in pixels), a copy with them drawn (the input is not changed). Returns the
+    bytes written.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as d:
@@ -34,6 +40,8 @@ def save_snapshot(
         raise ValueError(f"quality must be 1-100, got {quality}")
     if image_bgr.ndim != 3 or image_bgr.shape[2] != 3 or image_bgr.dtype != np.uint8 or image_bgr.size == 0:
         raise ValueError(f"expected an H x W x 3 uint8 image, got shape {image_bgr.shape} {image_bgr.dtype}")
+    if zone is not None:
+        image_bgr = draw_zone(image_bgr, zone[1], zone[0])
     if boxes is not None and len(boxes):
         image_bgr = draw_tracks(image_bgr, boxes)
     ok, encoded = cv2.imencode(".jpg", image_bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
