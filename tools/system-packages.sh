@@ -15,6 +15,7 @@ PACKAGES=(
     gstreamer1.0-libav           # avdec_msmpeg4 (the sample video's codec)
     gstreamer1.0-tools           # gst-inspect-1.0 / gst-launch-1.0, to diagnose a failing server
     mosquitto                    # MQTT broker for the alert delivery tests (tests/alerts)
+    chromium                     # headless browser for the dashboard tests (tests/web/test_browser.py, Playwright)
 )
 
 missing=()

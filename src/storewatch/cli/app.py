@@ -45,6 +45,7 @@ def _register() -> None:
         models_cmd,
         replay_cmd,
         run_cmd,
+        serve_cmd,
         status_cmd,
         track_cmd,
     )
@@ -60,6 +61,7 @@ def _register() -> None:
     replay_cmd.register(app)
     backtest_cmd.register(app)
     status_cmd.register(app)
+    serve_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

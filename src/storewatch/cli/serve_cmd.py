@@ -1,0 +1,103 @@
+"""``storewatch serve``: the dashboard and API of one site; ``storewatch openapi``: the API's OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from storewatch.cli.database import DEFAULT_DATA_DIR
+from storewatch.errors import StorewatchError
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.command("openapi")(openapi)
+
+
+def serve(
+    data_dir: Annotated[
+        Path, typer.Option(help="The data folder of `storewatch run` (database, media/, secrets/).")
+    ] = DEFAULT_DATA_DIR,
+    host: Annotated[str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8080,
+    config: Annotated[
+        Path | None, typer.Option(help="Site YAML: store names, time zones and cameras for the overview.")
+    ] = None,
+    database: Annotated[
+        str | None, typer.Option(help="Database URL (default: the SQLite file in the data folder).")
+    ] = None,
+    timezone: Annotated[
+        str | None, typer.Option(help="IANA time zone for stores the site file does not name (default: local).")
+    ] = None,
+    secure_cookies: Annotated[bool, typer.Option(help="Session cookie over HTTPS only (behind TLS).")] = False,
+) -> None:
+    """Serve the dashboard (overview, live alerts, incidents) and its API for one site. When no user exists yet, an
+    administrator `admin` is made and its password printed once."""
+    import uvicorn
+    from pydantic import ValidationError
+
+    from storewatch.config.loader import load_site_config
+    from storewatch.web import WebSettings, create_app
+
+    _check_zone(timezone)
+    site = load_site_config(config) if config is not None else None
+    try:
+        settings = WebSettings(
+            data_dir=data_dir, database_url=database, site=site, timezone=timezone, secure_cookies=secure_cookies
+        )
+    except ValidationError as exc:
+        raise StorewatchError(f"bad serve options: {exc.errors()[0]['msg']}") from exc
+
+    def first_admin(name: str, password: str) -> None:
+        typer.secho(
+            f"created the first user: {name}, password {password}  (shown once: note it, then change it)",
+            fg=typer.colors.YELLOW,
+            bold=True,
+        )
+
+    sock = _listen(host, port)
+    app = create_app(settings, on_first_admin=first_admin)
+    bound_host, bound_port = sock.getsockname()[:2]
+    typer.echo(f"storewatch serve: http://{bound_host}:{bound_port}/ (data in {data_dir})")
+    # Streams (the live feed) end within the graceful timeout on Ctrl-C / SIGTERM.
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3))
+    server.run(sockets=[sock])
+
+
+def openapi() -> None:
+    """Print the OpenAPI document of the web API (JSON)."""
+    from storewatch.web import WebSettings, create_app
+
+    app = create_app(WebSettings(data_dir=DEFAULT_DATA_DIR))
+    typer.echo(json.dumps(app.openapi(), indent=2))
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, made here so a port in use is a clear message, not a server's traceback."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise StorewatchError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}", fix="choose another --port or --host"
+        ) from exc
+    sock.listen(128)
+    return sock
+
+
+def _check_zone(name: str | None) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if name is None:
+        return
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise StorewatchError(f"--timezone {name!r} is not an IANA time zone", fix="e.g. Europe/Madrid") from exc

@@ -1,0 +1,222 @@
+"""The composition root of the web application: ``create_app(settings)``.
+
+Building the app does no work: the database is opened, the first administrator made (when there is none), and the
+live feed started by the lifespan, when the server starts (``storewatch openapi`` builds the app only to print its
+document). Errors are mapped in one place: the API and media get JSON (or a bare status), pages get a rendered
+page; a route that raises an unexpected exception is a bug and is logged.
+
+>>> app = create_app(WebSettings(data_dir=Path("/nonexistent")))
+>>> sorted({t for r in api_routes(app) for t in r.tags})[:3]
+['alerts', 'estate', 'events']
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from storewatch import __version__
+from storewatch.runtime.alerting import link_secret
+from storewatch.store.db import Database, default_url, open_database
+from storewatch.store.migrate import upgrade
+from storewatch.web import views
+from storewatch.web.auth import AuthService, SessionSigner
+from storewatch.web.deps import NotAuthenticatedError, WebContext, current_user
+from storewatch.web.directory import StoreDirectory
+from storewatch.web.errors import ServiceError
+from storewatch.web.feed import FeedReader
+from storewatch.web.incident_service import IncidentsService
+from storewatch.web.live import ChangeSource, DatabasePoller, LiveHub
+from storewatch.web.media import MediaLinks
+from storewatch.web.present import Views
+from storewatch.web.readmodels import ReadModels
+from storewatch.web.routes import api, api_incidents, incident_pages, media, pages, public
+from storewatch.web.routes.common import COMING_SOON, NAV
+from storewatch.web.services import AlertService, EstateService, EventService
+from storewatch.web.settings import WebSettings
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+PUBLIC = "public"
+SourcesFactory = Callable[[WebContext], list[ChangeSource]]
+
+
+def create_app(
+    settings: WebSettings,
+    *,
+    database: Database | None = None,
+    sources: SourcesFactory | None = None,
+    on_first_admin: Callable[[str, str], None] | None = None,
+) -> FastAPI:
+    """The app for one site. ``database``: use this open database (the caller closes it) instead of opening
+    ``settings``'; ``sources``: what feeds the live feed (default: a ``DatabasePoller``); ``on_first_admin(name,
+    password)``: told once when the first administrator is made (``storewatch serve`` prints it)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = database or open_database(settings.database_url or default_url(settings.data_dir))
+        try:
+            ctx = await anyio.to_thread.run_sync(_context, settings, db, templates)
+            password = await anyio.to_thread.run_sync(ctx.auth.ensure_first_admin)
+            if password is not None and on_first_admin is not None:
+                on_first_admin("admin", password)
+            app.state.ctx = ctx
+            async with anyio.create_task_group() as tasks:
+                for source in (sources or _default_sources)(ctx):
+                    tasks.start_soon(source.run, ctx.hub)
+                try:
+                    yield
+                finally:
+                    ctx.hub.close()
+                    tasks.cancel_scope.cancel()
+        finally:
+            if database is None:
+                db.close()
+
+    app = FastAPI(
+        title="storewatch",
+        version=__version__,
+        summary="Dashboard and API of one storewatch site: events, alerts, incidents, evidence.",
+        lifespan=lifespan,
+        docs_url=None,  # Swagger UI and ReDoc load from a CDN: not served (`storewatch openapi` prints the document)
+        redoc_url=None,
+        openapi_url=None,
+        openapi_tags=[{"name": PUBLIC, "description": "Needs no login; every other operation does."}],
+    )
+    templates = _templates()
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    for module in (public, pages, incident_pages, api, api_incidents, media):
+        app.include_router(module.router)
+    _check_every_route_is_guarded(app)
+    _error_handlers(app, templates)
+    return app
+
+
+def _default_sources(ctx: WebContext) -> list[ChangeSource]:
+    reader = FeedReader(ctx.alerts.reads, ctx.alerts.views, ctx.alerts)
+    return [DatabasePoller(reader, interval_s=ctx.settings.poll_interval_s)]
+
+
+def _context(settings: WebSettings, db: Database, templates: Jinja2Templates) -> WebContext:
+    upgrade(db)
+    directory = StoreDirectory(settings.site, settings.timezone)
+    templates.env.globals["site_name"] = directory.site_name
+    templates.env.filters["when"] = lambda t, store, long=False: views.time_tag(t, directory.timezone(store), long=long)
+    templates.env.filters["camera_name"] = directory.camera_name
+    templates.env.filters["store_name"] = directory.name
+    reads, links = ReadModels(db), MediaLinks(settings.media_dir)
+    present = Views(links)
+    incidents = IncidentsService(db, reads, present)
+    signer = SessionSigner(link_secret(settings.secret_path), settings.session_ttl_s)
+    return WebContext(
+        settings=settings,
+        db=db,
+        directory=directory,
+        auth=AuthService(db, signer),
+        events=EventService(reads, present),
+        alerts=AlertService(db, reads, present, incidents),
+        incidents=incidents,
+        estate=EstateService(reads, directory),
+        links=links,
+        hub=LiveHub(heartbeat_s=settings.heartbeat_s),
+        templates=templates,
+    )
+
+
+def _templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=HERE / "templates")
+    env = templates.env
+    env.filters.update(
+        ago=views.ago, duration=views.duration, label=views.label, short=views.short_id, sentence=views.sentence
+    )
+    env.globals.update(version=__version__, nav=NAV, coming_soon=COMING_SOON)
+    return templates
+
+
+def api_routes(app: FastAPI) -> list[APIRoute]:
+    """Every operation of the app (routers included by ``include_router`` too, as FastAPI keeps them)."""
+    found: list[APIRoute] = []
+
+    def walk(routes: list[Any]) -> None:
+        for route in routes:
+            if isinstance(route, APIRoute):
+                found.append(route)
+            elif hasattr(route, "original_router"):  # FastAPI >= 0.130 keeps included routers as branches
+                walk(route.original_router.routes)
+
+    walk(list(app.routes))
+    return found
+
+
+def _check_every_route_is_guarded(app: FastAPI) -> None:
+    """Refuse to build an app with a route that is neither tagged public nor behind ``current_user``."""
+    for route in api_routes(app):
+        if PUBLIC not in route.tags and not _needs(route.dependant, current_user):
+            raise RuntimeError(f"route {route.path} ({route.name}) is not tagged public and does not require a login")
+
+
+def _needs(dependant: Any, fn: Callable[..., Any]) -> bool:
+    return any(d.call is fn or _needs(d, fn) for d in dependant.dependencies)
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith(("/api/", "/media/"))
+
+
+def _error_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
+    def page(request: Request, status: int, title: str, messages: list[str]) -> Response:
+        context = {"status": status, "title": title, "messages": messages, "user": getattr(request.state, "user", None)}
+        return templates.TemplateResponse(request, "error.html", context, status_code=status)
+
+    @app.exception_handler(NotAuthenticatedError)
+    async def not_authenticated(request: Request, exc: NotAuthenticatedError) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": "log in first"}, status_code=401)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={_quote(target)}", status_code=303)
+
+    @app.exception_handler(ServiceError)
+    async def service_error(request: Request, exc: ServiceError) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": exc.message, "field": exc.field}, status_code=exc.status)
+        return page(request, exc.status, _TITLES.get(exc.status, "Something is wrong"), [exc.message])
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = [_problem(e) for e in exc.errors()]
+        if _is_api(request):
+            return JSONResponse({"detail": problems}, status_code=422)
+        return page(request, 422, "That request is not right", [f"{p['field']}: {p['message']}" for p in problems])
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        return page(request, exc.status_code, _TITLES.get(exc.status_code, "Something is wrong"), [str(exc.detail)])
+
+
+_TITLES = {404: "Not found", 405: "Not allowed", 409: "That cannot be done now", 422: "That is not right"}
+
+
+def _problem(error: Any) -> dict[str, str]:
+    loc = [str(x) for x in error.get("loc", ()) if x not in ("body", "query", "path", "form")]
+    return {"field": ".".join(loc) or "request", "message": str(error.get("msg", "invalid"))}
+
+
+def _quote(path: str) -> str:
+    from urllib.parse import quote
+
+    return quote(path, safe="/")

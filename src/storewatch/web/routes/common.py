@@ -1,0 +1,73 @@
+"""Shared by the page routes: rendering with the common context, reading forms into strict schemas, redirects."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import BaseModel, ValidationError
+
+from storewatch.web.deps import WebContext
+from storewatch.web.users import User
+
+M = TypeVar("M", bound=BaseModel)
+
+NOTICES = {
+    "acknowledged": "Alert acknowledged.",
+    "false_alarm": "Alert marked as a false alarm.",
+    "moved": "Incident updated.",
+    "noted": "Note added.",
+    "assigned": "Assignment saved.",
+    "tagged": "Tags saved.",
+    "loss": "Loss recorded.",
+}
+"""The only texts a ``?notice=`` key shows (nothing from the URL is echoed)."""
+
+NAV = [
+    ("overview", "/", "Overview"),
+    ("alerts", "/alerts", "Alerts"),
+    ("incidents", "/incidents", "Incidents"),
+]
+COMING_SOON = ["Cameras", "Zones", "Rules", "Hub", "Users"]
+
+
+def render(
+    ctx: WebContext, request: Request, name: str, user: User | None, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    notice = NOTICES.get(request.query_params.get("notice", ""))
+    base: dict[str, Any] = {"user": user, "notice": notice, "errors": {}, "values": {}, "form": None}
+    return ctx.templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+async def read_form(
+    request: Request, model: type[M], lists: tuple[str, ...] = ()
+) -> tuple[M | None, dict[str, Any], dict[str, str]]:
+    """The form parsed into ``model`` (or None), the raw values (to fill the form again) and errors by field.
+    Empty fields count as not given; ``lists`` are fields split on commas (e.g. tags)."""
+    form = await request.form()
+    values: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
+    data: dict[str, Any] = {}
+    for key, value in values.items():
+        if key in ("next",) or key not in model.model_fields:
+            continue
+        if key in lists:
+            data[key] = [p for p in (x.strip() for x in value.split(",")) if p]
+        elif value.strip() != "":
+            data[key] = value
+    try:
+        return model.model_validate(data), values, {}
+    except ValidationError as exc:
+        errors: dict[str, str] = {}
+        for e in exc.errors():
+            field = str(e["loc"][0]) if e["loc"] else "form"
+            errors.setdefault(field, _message(e["msg"]))
+        return None, values, errors
+
+
+def _message(msg: str) -> str:
+    return msg.removeprefix("Value error, ")

@@ -1,0 +1,49 @@
+"""What the web application is given: where the site's data is, which site it is, and a few knobs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from storewatch.config.schema import SiteConfig
+
+
+class WebSettings(BaseModel):
+    """Settings of one web application (one site). Paths are derived from ``data_dir``, never stored twice.
+
+    >>> s = WebSettings(data_dir=Path("/srv/sw"))
+    >>> str(s.media_dir), str(s.secret_path)
+    ('/srv/sw/media', '/srv/sw/secrets/web.key')
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    data_dir: Path = Field(description="The data folder of `storewatch run`: database, media/, secrets/.")
+    database_url: str | None = Field(
+        None, description="Database URL (PostgreSQL for a hub); default: the SQLite file in the data folder."
+    )
+    site: SiteConfig | None = Field(
+        None,
+        description="The site file: store names, time zones and cameras. Without it the stores and cameras are "
+        "those the stored events name, shown in `timezone`.",
+    )
+    timezone: str | None = Field(
+        None, description="IANA time zone for stores the site file does not name; None: the server's local zone."
+    )
+    session_ttl_s: float = Field(12 * 3600.0, ge=60.0, le=30 * 24 * 3600.0, description="How long a login lasts.")
+    secure_cookies: bool = Field(False, description="Send the session cookie over HTTPS only (behind TLS).")
+    poll_interval_s: float = Field(
+        1.0, gt=0.0, le=60.0, description="How often the live feed looks for new and changed events and alerts."
+    )
+    heartbeat_s: float = Field(15.0, gt=0.0, le=300.0, description="Comment line sent on a quiet live stream.")
+
+    @property
+    def media_dir(self) -> Path:
+        """Only files under this folder are ever served."""
+        return self.data_dir / "media"
+
+    @property
+    def secret_path(self) -> Path:
+        """The key that signs session cookies (made on first use, owner-only)."""
+        return self.data_dir / "secrets" / "web.key"

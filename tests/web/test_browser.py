@@ -1,0 +1,158 @@
+"""The dashboard in a real browser (Debian's Chromium driven by Playwright, headless) against `storewatch serve` run
+as a subprocess: log in, see a live alert arrive over server-sent events with its snapshot, acknowledge it, open
+its incident and resolve it. Every page is saved as a screenshot at phone (390x844) and desktop (1440x900) sizes
+in tests/artifacts/screenshots/ (look at them).
+
+Skips, naming what is missing, without Playwright or Chromium (`tools/system-packages.sh` installs chromium; the
+browser bundled by `playwright install` is never used).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from storewatch.core.events import Severity
+from storewatch.store import open_database
+from storewatch.store.db import default_url
+from tests.web.seed import ADMIN, Seeded, add_event
+from tests.web.server import Server, serve
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "tests" / "artifacts" / "screenshots"
+CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if Path(p).exists()), None)
+SIZES = {"phone": (390, 844), "desktop": (1440, 900)}
+WAIT_MS = 15_000
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need playwright (dev extra)")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="browser tests need Debian's chromium (tools/system-packages.sh)"
+)
+
+
+@pytest.fixture
+def server(seeded: Seeded) -> Any:
+    with serve(seeded.data_dir, "--config", str(seeded.data_dir / "site.yaml")) as running:
+        yield running
+        assert "Traceback" not in running.output() and " 500" not in running.output(), running.output()
+
+
+@pytest.fixture
+def browser() -> Any:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield launched
+        launched.close()
+
+
+def _page(browser: Any, size: str) -> Any:
+    width, height = SIZES[size]
+    context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1)
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.js_errors = errors
+    return page
+
+
+def _shot(page: Any, name: str, size: str) -> None:
+    page.wait_for_load_state("load")
+    page.evaluate("window.scrollTo(0, 0)")  # a page opened at an anchor is captured from its top
+    page.screenshot(path=str(SHOTS / f"{name}-{size}.png"), full_page=True)
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"{name} at {size} is {overflow} px wider than the screen"
+
+
+def _log_in(page: Any, server: Server, size: str) -> None:
+    page.goto(f"{server.url}/alerts")
+    assert page.url.startswith(f"{server.url}/login?next=")
+    _shot(page, "login", size)
+    page.fill("#username", ADMIN[0])
+    page.fill("#password", "not it")
+    page.click("button[type=submit]")
+    assert page.locator("#password-error").inner_text() == "Wrong user name or password."
+    _shot(page, "login-error", size)
+    page.fill("#password", ADMIN[1])
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server.url}/alerts")
+
+
+def _new_alert(seeded: Seeded) -> tuple[str, str]:
+    """A walk-out written into the database as `storewatch run` would write it (another process)."""
+    with open_database(default_url(seeded.data_dir)) as db:
+        event, alert_id = add_event(
+            db,
+            seeded.data_dir,
+            type_="walk_out",
+            camera="s1/door",
+            at=datetime.now(UTC),
+            explanation="left through the exit with two unpaid items",
+            severity=Severity.CRITICAL,
+            frame_start=500,
+        )
+    assert alert_id is not None
+    return event.id, alert_id
+
+
+def test_live_alert_to_resolved_incident(browser: Any, server: Server, seeded: Seeded) -> None:
+    page = _page(browser, "desktop")
+    _log_in(page, server, "desktop")
+    page.locator("[data-live-state=live]").wait_for()
+    _event_id, alert_id = _new_alert(seeded)
+    card = page.locator(f"#alert-{alert_id}")
+    card.wait_for()  # arrived over SSE, without a reload
+    assert "left through the exit with two unpaid items" in card.inner_text()
+    snapshot = card.locator("img.thumb")
+    snapshot.wait_for()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=snapshot.element_handle())
+    assert page.locator(".toast").first.inner_text().startswith("New alert: Walk out")
+    _shot(page, "alerts-live", "desktop")
+
+    card.get_by_role("button", name="Acknowledge").click()
+    page.wait_for_url(f"{server.url}/alerts?notice=acknowledged*")
+    assert page.locator(".notice").inner_text() == "Alert acknowledged."
+    assert "Acknowledged by ana" in page.locator(f"#alert-{alert_id}").inner_text()
+
+    page.goto(f"{server.url}/alerts/{alert_id}")
+    _shot(page, "alert", "desktop")
+    page.get_by_role("link", name="Open incident").click()
+    page.wait_for_url(f"{server.url}/incidents/*")
+    assert page.locator(".page-header .badge").first.inner_text() == "Acknowledged"
+    page.fill("#reason", "security stopped them at the door; goods returned")
+    page.get_by_role("button", name="Resolve").click()
+    page.wait_for_url("**notice=moved*")
+    assert page.locator(".notice").inner_text() == "Incident updated."
+    assert page.locator(".page-header .badge").first.inner_text() == "Resolved"
+    assert "security stopped them at the door" in page.locator(".timeline").inner_text()
+    evidence = page.locator(".evidence img.thumb").first
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=evidence.element_handle())
+    _shot(page, "incident", "desktop")
+    assert not page.js_errors, page.js_errors
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_every_page_at_phone_and_desktop_size(browser: Any, server: Server, seeded: Seeded, size: str) -> None:
+    page = _page(browser, size)
+    _log_in(page, server, size)
+    page.locator("[data-live-state=live]").wait_for()
+    _shot(page, "alerts", size)
+    for name, url in [
+        ("overview", "/"),
+        ("incidents", "/incidents"),
+        ("incidents-empty", "/incidents?state=investigating"),
+        ("alert-waiting", f"/alerts/{seeded.alerts['walkout']}"),
+        ("incident-open", f"/incidents/{seeded.incidents['walkout']}"),
+        ("not-found", "/incidents/" + "0" * 32),
+    ]:
+        page.goto(f"{server.url}{url}")
+        _shot(page, name, size)
+    page.goto(f"{server.url}/incidents/{seeded.incidents['walkout']}")
+    page.get_by_role("button", name="False alarm").click()
+    assert "A false alarm needs a reason" in page.locator("#reason-error").inner_text()
+    _shot(page, "incident-form-error", size)
+    assert not page.js_errors, page.js_errors
