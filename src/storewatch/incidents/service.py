@@ -26,7 +26,7 @@ from datetime import datetime
 from storewatch.core.events import Event, EventState
 from storewatch.incidents.config import IncidentsConfig
 from storewatch.incidents.grouping import Grouper
-from storewatch.incidents.workflow import CLOSED, Incident, IncidentState, TransitionError
+from storewatch.incidents.workflow import CLOSED, Incident, IncidentState
 from storewatch.runtime.queues import DropOldestQueue
 from storewatch.store.db import Database
 from storewatch.store.events import EventWriter
@@ -166,17 +166,6 @@ def _add_unique(incident: Incident, kind: str, text: str, at: datetime) -> Incid
 
 
 def _acknowledge(incident: Incident, by: str, event: Event) -> Incident:
-    """An alert acknowledged: an open incident is acknowledged. An alert called a false alarm closes an incident
-    that is only about that event as a false alarm (with the reason); an incident with more events gets a note."""
-    reason = str(event.values.get("false_alarm_reason", "")).strip()
-    source = str(event.values.get("event_id", ""))
-    try:
-        if reason and incident.event_ids == (source,) and not incident.closed:
-            return incident.move(IncidentState.FALSE_ALARM, by, event.start_utc, reason=reason)
-        if reason:
-            return incident.note(by, event.start_utc, f"alert for event {source} called a false alarm: {reason}")
-        if incident.state == IncidentState.OPEN:
-            return incident.move(IncidentState.ACKNOWLEDGED, by, event.start_utc, reason=event.explanation)
-    except TransitionError:
-        pass
-    return incident
+    reason = str(event.values.get("false_alarm_reason", "")) or None
+    how = f"through the {by}" if by == "signed link" else ""
+    return incident.alert_acknowledged(str(event.values.get("event_id", "")), by, event.start_utc, reason, how)

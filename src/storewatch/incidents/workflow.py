@@ -146,6 +146,22 @@ class Incident:
         entry = TimelineEntry(at, actor, "legal_hold" if on else "hold_released", reason.strip())
         return replace(self, legal_hold=on, updated=at, timeline=(*self.timeline, entry))
 
+    def alert_acknowledged(
+        self, event_id: str, by: str, at: datetime, false_alarm_reason: str | None = None, how: str = ""
+    ) -> Incident:
+        """An alert about ``event_id`` was acknowledged (``how``: e.g. "from the dashboard"). An open incident
+        becomes acknowledged; an alert called a false alarm closes an incident about that event alone as a false
+        alarm (with the reason) and is noted on one with other events. A closed incident is left as it is."""
+        if self.closed:
+            return self
+        reason = (false_alarm_reason or "").strip()
+        if reason and self.event_ids == (event_id,):
+            return self.move(IncidentState.FALSE_ALARM, by, at, reason=reason)
+        case = self.note(by, at, f"alert for event {event_id[:8]} called a false alarm: {reason}") if reason else self
+        if case.state == IncidentState.OPEN:
+            case = case.move(IncidentState.ACKNOWLEDGED, by, at, reason=f"alert acknowledged {how}".strip())
+        return case
+
     def record(self, kind: str, text: str, at: datetime, actor: str = "system") -> Incident:
         """A timeline entry of the system's (evidence saved, an event ended...)."""
         return replace(self, updated=at, timeline=(*self.timeline, TimelineEntry(at, actor, kind, text)))

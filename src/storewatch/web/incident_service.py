@@ -133,7 +133,9 @@ class IncidentsService:
         """The incidents of an acknowledged alert's event: an open one is acknowledged; a false alarm closes an
         incident that is about that event alone, and is noted on one that has other events too."""
         for incident_id in self.repo.for_event(event_id):
-            self.repo.change(incident_id, lambda i: _after_ack(i, event_id, by, at, false_alarm_reason))
+            self.repo.change(
+                incident_id, lambda i: i.alert_acknowledged(event_id, by, at, false_alarm_reason, "from the dashboard")
+            )
 
     # --- helpers ------------------------------------------------------------------------------------------------
     def _load(self, scope: StoreScope, incident_id: str) -> Incident:
@@ -166,18 +168,6 @@ class IncidentsService:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _after_ack(incident: Incident, event_id: str, by: str, at: datetime, reason: str | None) -> Incident:
-    if incident.closed:
-        return incident
-    if reason and incident.event_ids == (event_id,):
-        return incident.move(IncidentState.FALSE_ALARM, by, at, reason=reason)
-    if reason:
-        incident = incident.note(by, at, f"alert for event {event_id[:8]} called a false alarm: {reason}")
-    if incident.state == IncidentState.OPEN:
-        incident = incident.move(IncidentState.ACKNOWLEDGED, by, at, reason="alert acknowledged from the dashboard")
-    return incident
 
 
 def _summary(i: Incident) -> IncidentSummary:
