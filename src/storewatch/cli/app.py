@@ -41,6 +41,8 @@ def _register() -> None:
         bench_cmd,
         cameras_cmd,
         config_cmd,
+        edge_cmd,
+        hub_cmd,
         incidents_cmd,
         models_cmd,
         replay_cmd,
@@ -56,8 +58,10 @@ def _register() -> None:
     app.add_typer(cameras_cmd.app, name="cameras")
     app.add_typer(incidents_cmd.app, name="incidents")
     app.add_typer(alerts_cmd.app, name="alerts")
+    app.add_typer(hub_cmd.app, name="hub")
     track_cmd.register(app)
     run_cmd.register(app)
+    edge_cmd.register(app)
     replay_cmd.register(app)
     backtest_cmd.register(app)
     status_cmd.register(app)

@@ -28,6 +28,9 @@ from alembic.script import Script, ScriptDirectory
 from sqlalchemy import Connection
 from sqlalchemy.types import TypeDecorator
 
+from storewatch.store import (
+    sync_models,  # noqa: F401  (registers the sync tables on Base.metadata)
+)
 from storewatch.store.db import Database, open_database
 from storewatch.store.migrations.template import SCRIPT_TEMPLATE
 from storewatch.store.models import Base

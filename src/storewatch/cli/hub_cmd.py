@@ -1,0 +1,201 @@
+"""``storewatch hub``: the central service that every store's edge reports to.
+
+``storewatch hub --database URL --nats nats://...`` ingests what the edges send (events, camera health,
+incidents, configuration acknowledgements) into the hub's database, keeps the registry of stores and cameras, and
+publishes configuration versions; ``--http-port`` also serves ``POST /api/v1/sync`` for edges that sync over
+HTTPS. ``storewatch hub --database URL config STORE FILE.yaml`` pushes a new configuration version to a store;
+``storewatch hub --database URL status`` shows the registry.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from storewatch.errors import ConfigError
+
+app = typer.Typer(
+    help="The hub: ingests every store's events, health and incidents, keeps the registry of stores and cameras, "
+    "and pushes configuration versions to the edges.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+
+
+@dataclass(frozen=True)
+class HubOptions:
+    database: str
+    nats: str | None
+
+
+@app.callback()
+def hub(
+    ctx: typer.Context,
+    database: Annotated[
+        str, typer.Option(help="The hub's database: postgresql+psycopg://user:password@host/db (or sqlite:///path).")
+    ],
+    nats: Annotated[
+        str | None, typer.Option(help="NATS with JetStream the edges publish to: nats://host:4222.")
+    ] = None,
+    http_port: Annotated[
+        int | None,
+        typer.Option(min=0, max=65535, help="Also serve POST /api/v1/sync here (secret: $STOREWATCH_SYNC_SECRET)."),
+    ] = None,
+    http_host: Annotated[str, typer.Option(help="Address the sync endpoint binds to.")] = "127.0.0.1",
+    seconds: Annotated[
+        float | None, typer.Option(min=1.0, help="Stop after this long (default: until Ctrl-C).")
+    ] = None,
+) -> None:
+    """Run the hub (unless a sub-command is given)."""
+    ctx.obj = HubOptions(database, nats)
+    if ctx.invoked_subcommand is not None:
+        return
+    if nats is None and http_port is None:
+        raise ConfigError("the hub needs --nats nats://host:4222, --http-port PORT, or both")
+    _serve(database, nats, http_port, http_host, seconds)
+
+
+def _serve(database: str, nats: str | None, http_port: int | None, http_host: str, seconds: float | None) -> None:
+    from storewatch.store.db import open_database
+    from storewatch.store.migrate import upgrade
+    from storewatch.sync.edge import SECRET_ENV
+    from storewatch.sync.http import SyncEndpoint, SyncServer
+    from storewatch.sync.hub import HubService
+
+    console = Console(stderr=True)
+    db = open_database(database)
+    upgrade(db)
+    service = server = None
+    try:
+        if nats is not None:
+            service = HubService(db, nats, report=lambda line: console.print(f"{time.strftime('%H:%M:%S')} {line}"))
+            service.start()
+        if http_port is not None:
+            secret = os.environ.get(SECRET_ENV, "")
+            if len(secret) < 16:
+                raise ConfigError(
+                    f"--http-port: the sync endpoint checks signatures; set ${SECRET_ENV} (16+ characters)"
+                )
+            server = SyncServer(SyncEndpoint(db, secret), http_host, http_port)
+            server.start()
+        where = ", ".join(w for w in (nats and f"NATS {nats}", server and f"HTTPS sync at {server.url}") if w)
+        console.print(f"[bold]storewatch hub[/]: database {db.url}; {where}")
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        deadline = None if seconds is None else time.monotonic() + seconds
+        try:
+            while not stop.wait(0.5) and (deadline is None or time.monotonic() < deadline):
+                pass
+        except KeyboardInterrupt:
+            pass
+        console.print("stopping ...")
+    finally:
+        if service is not None:
+            service.stop()
+        if server is not None:
+            server.stop()
+        db.close()
+
+
+@app.command("config")
+def push_config(
+    ctx: typer.Context,
+    store: Annotated[str, typer.Argument(help="The store the version is for.")],
+    file: Annotated[Path, typer.Argument(help="YAML: rules, cameras (zones, lines, rules by camera id), routes.")],
+    by: Annotated[str, typer.Option(help="Who pushes it (kept with the version).")] = "",
+) -> None:
+    """Push a new configuration version to a store: the edge applies it without a restart and acknowledges it."""
+    from storewatch.store.db import open_database
+    from storewatch.store.migrate import upgrade
+    from storewatch.sync.registry import ConfigVersions
+
+    opts: HubOptions = ctx.obj
+    live = _read_live_config(file)
+    with open_database(opts.database) as db:
+        upgrade(db)
+        version = ConfigVersions(db).push(store, live, by or os.environ.get("USER", ""))
+    note = "the hub publishes it when NATS is reachable"
+    if opts.nats is not None and _publish(opts.nats, version):
+        note = "published"
+    typer.echo(f"store {store}: configuration version {version.version} stored; {note}")
+
+
+def _read_live_config(file: Path) -> Any:
+    import yaml
+    from pydantic import ValidationError
+
+    from storewatch.config.loader import key_path
+    from storewatch.sync.live_config import LiveConfig
+
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{file}: cannot read: {exc}") from None
+    try:
+        return LiveConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = "\n".join(f"{file}: {key_path(tuple(e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(problems) from None
+
+
+def _publish(url: str, version: Any) -> bool:
+    from storewatch.sync.hub import publish_config
+    from storewatch.sync.jetstream import NatsLink, ensure_streams
+
+    link = NatsLink(url, name="storewatch-hub-config")
+    try:
+        if not link.wait_connected(5.0):
+            return False
+
+        async def send() -> None:
+            await ensure_streams(link.js)
+            await publish_config(link.js, version)
+
+        link.run(send)
+        return True
+    except (ConnectionError, TimeoutError, OSError):
+        return False
+    finally:
+        link.close()
+
+
+@app.command("status")
+def status(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """The stores and cameras the hub has heard from: configuration versions, health, sync streams."""
+    from storewatch.store.db import open_database
+    from storewatch.store.migrate import upgrade
+    from storewatch.sync.registry import Registry
+
+    opts: HubOptions = ctx.obj
+    with open_database(opts.database) as db:
+        upgrade(db)
+        registry = Registry(db)
+        stores, cameras, streams = registry.stores(), registry.cameras(), registry.streams()
+    if as_json:
+        out = {"stores": [asdict(s) for s in stores], "cameras": [asdict(c) for c in cameras],
+               "streams": [asdict(s) for s in streams]}  # fmt: skip
+        typer.echo(json.dumps(out, default=str, indent=2))
+        return
+    if not stores:
+        typer.echo("no store has reported to this hub yet")
+    for s in stores:
+        running = "?" if s.config_running is None else s.config_running
+        state = "" if s.config_ok else f" (refused the newest: {s.config_error})"
+        typer.echo(f"store {s.id}: last heard {s.last_seen_utc:%Y-%m-%d %H:%M:%S}Z; configuration {running} "
+                   f"running, {s.config_latest or 0} newest{state}")  # fmt: skip
+        for c in (c for c in cameras if c.store == s.id):
+            typer.echo(f"  {c.camera}: {c.health}{f' ({c.health_reason})' if c.health != 'ok' else ''}")
+        for st in (st for st in streams if st.store == s.id):
+            typer.echo(f"  stream {st.camera or '(store)'}: #{st.last_seq}, {st.gaps} gaps, {st.late} late")

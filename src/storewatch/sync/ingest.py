@@ -1,0 +1,170 @@
+"""The hub's side: applying edge messages to its database, idempotently, whatever transport brought them.
+
+``Ingester.apply(envelope)`` stores what the message carries through the same repositories the edge uses (events
+by ``EventRepository.upsert_many``, idempotent by event id and never undoing a newer state; incidents whole, the
+newer copy winning), then, in one more transaction, its bookkeeping: the stream's position (``sync_received``:
+in order, after a gap, or late/repeated), the registry of stores and cameras (last heard of, health from
+``camera.*`` events, the configuration version each store runs). The data is committed before the bookkeeping, so
+a crash between the two only means the message is applied again when it is delivered again: harmless.
+
+Outcomes: ``applied``; ``late`` (at or below the stream's last number: a repeat or a late message, applied anyway
+because applying is idempotent, and counted); ``wait`` (an incident naming events the hub does not have yet; the
+transport redelivers it later, and with ``may_wait=False`` it is applied without those links); ``refused``
+(not a valid message: counted and logged, never retried). Database errors propagate: the transport retries the
+same message and does not move on, so each camera's order holds.
+
+One ingester per hub database (its stream bookkeeping assumes a single writer).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import replace
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storewatch.core.events import Event, EventState
+from storewatch.incidents.workflow import Incident
+from storewatch.store.db import Database
+from storewatch.store.events import EventRepository
+from storewatch.store.incidents import IncidentRepository
+from storewatch.store.models import EventRow
+from storewatch.store.sync_models import HubCameraRow, HubStoreRow, ReceivedRow
+from storewatch.store.types import utcnow
+from storewatch.sync.envelope import Envelope, EnvelopeError, Kind
+from storewatch.sync.payloads import ConfigAck, IncidentPayload, newer_than
+
+log = logging.getLogger(__name__)
+
+
+class Outcome(StrEnum):
+    APPLIED = "applied"
+    LATE = "late"
+    WAIT = "wait"
+    REFUSED = "refused"
+
+
+class Ingester:
+    def __init__(self, database: Database) -> None:
+        self.db = database
+        self.events = EventRepository(database)
+        self.incidents = IncidentRepository(database)
+        self.counts: Counter[tuple[str, str]] = Counter()
+        """(store, kind or outcome) -> messages, for the hub's report."""
+
+    def apply(self, env: Envelope, *, may_wait: bool = True) -> Outcome:
+        try:
+            outcome = self._apply(env, may_wait)
+        except (EnvelopeError, ValidationError, ValueError) as exc:
+            log.error("sync: message %s (%s from %s) refused: %s", env.id, env.kind.value, env.store, exc)
+            outcome = Outcome.REFUSED
+        self.counts[(env.store, env.kind.value if outcome == Outcome.APPLIED else outcome.value)] += 1
+        return outcome
+
+    def _apply(self, env: Envelope, may_wait: bool) -> Outcome:
+        event: Event | None = None
+        ack: ConfigAck | None = None
+        if env.kind in (Kind.EVENT, Kind.HEALTH):
+            event = env.event()
+            self.events.upsert_many([event])
+        elif env.kind == Kind.INCIDENT:
+            if not self._incident(env, IncidentPayload.model_validate(env.payload).incident(), may_wait):
+                return Outcome.WAIT
+        else:
+            ack = ConfigAck.model_validate(env.payload)
+        with self.db.write_session() as session:
+            late = self._position(session, env)
+            now = utcnow()
+            self._store(session, env, ack, now)
+            if event is not None:
+                self._camera(session, env.store, str(event.camera), now, event)
+            for camera in ack.cameras if ack is not None else ():
+                if camera.startswith(f"{env.store}/"):
+                    self._camera(session, env.store, camera, now, None)
+        return Outcome.LATE if late else Outcome.APPLIED
+
+    def _incident(self, env: Envelope, incident: Incident, may_wait: bool) -> bool:
+        if incident.store != env.store:
+            raise EnvelopeError(f"incident {incident.id} of store {incident.store} sent by store {env.store}")
+        with self.db.session() as session:
+            query = select(EventRow.id).where(EventRow.id.in_(incident.event_ids))
+            known = set(session.scalars(query)) if incident.event_ids else set()
+        missing = [e for e in incident.event_ids if e not in known]
+        if missing:
+            if may_wait:
+                return False
+            log.warning("sync: incident %s stored without %d event(s) the hub never received: %s", incident.id,
+                        len(missing), ", ".join(missing[:5]))  # fmt: skip
+            incident = replace(incident, event_ids=tuple(e for e in incident.event_ids if e in known))
+        stored = self.incidents.get(incident.id)
+        if stored is None:
+            self.incidents.save(incident)
+        elif newer_than(incident, stored):
+            self.incidents.change(incident.id, lambda cur: incident if newer_than(incident, cur) else cur)
+        return True
+
+    @staticmethod
+    def _position(session: Session, env: Envelope) -> bool:
+        """Record the message's place in its stream; True when it is late or repeated."""
+        store, camera = env.stream
+        row = session.get(ReceivedRow, (store, camera), with_for_update=True)
+        if row is None:
+            row = ReceivedRow(store=store, camera=camera, last_seq=0, received=0, gaps=0, late=0)
+            session.add(row)
+        row.updated_utc = utcnow()
+        if env.seq <= row.last_seq:
+            row.late += 1
+            return True
+        if env.seq > row.last_seq + 1:
+            row.gaps += 1
+            log.warning("sync: stream %s/%s jumped from %d to %d (messages missing or still to come)", store,
+                        camera or "-", row.last_seq, env.seq)  # fmt: skip
+        row.last_seq = env.seq
+        row.received += 1
+        return False
+
+    @staticmethod
+    def _store(session: Session, env: Envelope, ack: ConfigAck | None, now: datetime) -> None:
+        row = session.get(HubStoreRow, env.store, with_for_update=True)
+        if row is None:
+            row = HubStoreRow(id=env.store, first_seen_utc=now, config_ok=True)
+            session.add(row)
+        row.last_seen_utc = now
+        if ack is not None and (row.config_acked_utc is None or env.created_utc >= row.config_acked_utc):
+            row.config_version, row.config_ok, row.config_error = ack.version, ack.ok, ack.error
+            row.config_acked_utc = env.created_utc
+
+    @staticmethod
+    def _camera(session: Session, store: str, camera: str, now: datetime, event: Event | None) -> None:
+        row = session.get(HubCameraRow, (store, camera), with_for_update=True)
+        if row is None:
+            row = HubCameraRow(store=store, camera=camera, health="ok", health_reason="", first_seen_utc=now)
+            session.add(row)
+        row.last_seen_utc = now
+        if event is None:
+            return
+        at = event.end_utc or event.start_utc
+        row.last_event_utc = at if row.last_event_utc is None else max(row.last_event_utc, at)
+        health = camera_health(event)
+        if health is not None and (row.health_since_utc is None or at >= row.health_since_utc):
+            row.health, row.health_reason, row.health_since_utc = health, event.explanation[:500], at
+
+
+def camera_health(event: Event) -> str | None:
+    """What a ``camera.*`` event says of its camera's health (None: nothing).
+
+    >>> from datetime import UTC, datetime
+    >>> e = Event.start("camera.offline", "s1/c1", datetime(2026, 1, 1, tzinfo=UTC), "no frames")
+    >>> camera_health(e), camera_health(e.end(datetime(2026, 1, 1, 0, 5, tzinfo=UTC)))
+    ('offline', 'ok')
+    """
+    if event.type == "camera.offline":
+        return "ok" if event.state == EventState.ENDED else "offline"
+    if event.type.startswith("camera.tampering."):
+        return "ok" if event.state == EventState.ENDED else "tampering"
+    return None
