@@ -21,6 +21,7 @@ from storewatch.core.ids import is_slug
 from storewatch.detect.config import DetectorConfig
 from storewatch.detect.tampering import TamperConfig
 from storewatch.incidents.config import IncidentsConfig
+from storewatch.media.config import LocalMedia, MediaConfig
 from storewatch.routing.routes import Route
 from storewatch.track.config import TrackerConfig
 from storewatch.video.segments import RecordingConfig
@@ -195,6 +196,12 @@ class RuntimeConfig(_Strict):
     retention_check_s: float = Field(60.0, ge=5.0, le=86400.0, description="How often recordings are pruned.")
     record_tracks: bool = Field(
         True, description="Keep every camera's tracks as CSV per day (for storewatch backtest and replays)."
+    )
+    media: MediaConfig = Field(
+        default_factory=LocalMedia,
+        description="Where snapshots and clips are kept: `kind: local` (under data_dir) or `kind: s3` (an "
+        "S3-compatible bucket; the files are written locally first, then uploaded, and alert links are served "
+        "from the bucket).",
     )
     database_url: str | None = Field(
         None,

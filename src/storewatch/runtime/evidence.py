@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from storewatch.core.detections import Detections
 from storewatch.core.events import Event, EventState
 from storewatch.errors import StorewatchError
+from storewatch.media.store import MediaStore
 from storewatch.render.draw import draw_paths
 from storewatch.runtime.bus import EventBus
 from storewatch.runtime.queues import DropOldestQueue
@@ -83,8 +84,12 @@ class EvidenceWriter:
         after_s: float = 5.0,
         quality: int = 85,
         maxsize: int = 64,
+        archive: MediaStore | None = None,
     ) -> None:
-        self.root, self.bus = root, bus
+        """``archive``: a (remote) media store every written file is uploaded to as well, under its evidence key
+        (``media.store.evidence_key``); the local file stays as the working copy."""
+        self.root, self.bus, self.archive = root, bus, archive
+        self.archived = self.archive_failures = 0
         self.before_s, self.after_s, self.quality = before_s, after_s, quality
         self._jobs: DropOldestQueue[_Job] = DropOldestQueue(maxsize)
         self._pending: list[_Job] = []
@@ -164,6 +169,19 @@ class EvidenceWriter:
         self.snapshots += 1
         self._announce(job.event, snapshot=str(path))
 
+    def _archive(self, event: Event, path: Path) -> None:
+        """Upload a written file to the archive (on this worker thread: alerts never wait for it). A failure is
+        logged and counted; the local file remains and is what the dashboard serves."""
+        if self.archive is None:
+            return
+        try:
+            self.archive.put(_archive_key(self.root, path), path)
+        except (OSError, StorewatchError) as exc:
+            self.archive_failures += 1
+            log.error("evidence %s of event %s not uploaded: %s", path.name, event.id, exc)
+        else:
+            self.archived += 1
+
     def _path(self, job: _Job) -> None:
         assert job.image is not None and job.paths is not None
         path = self.path_for(job.event, "-path.jpg")
@@ -193,7 +211,13 @@ class EvidenceWriter:
         self._announce(job.event, clip=str(clip.path))
 
     def _announce(self, event: Event, **paths: str) -> None:
+        for path in paths.values():
+            self._archive(event, Path(path))
         self.bus.publish(event.with_evidence(**paths).model_copy(update={"state": EventState.UPDATED}))
+
+
+def _archive_key(root: Path, path: Path) -> str:
+    return path.relative_to(root).as_posix()
 
 
 def _clip_ready(job: _Job, now: float, after_s: float) -> bool:

@@ -34,6 +34,7 @@ from storewatch.core.ids import CameraId, camera_key
 from storewatch.detect.gated import WindowDetector
 from storewatch.detect.tampering import TamperDetector, TamperKind
 from storewatch.incidents.service import IncidentService
+from storewatch.media.config import LocalMedia, S3Media, open_media_store
 from storewatch.media.local import LocalMediaStore
 from storewatch.runtime.alerting import Alerting, link_secret
 from storewatch.runtime.bus import EventBus
@@ -147,15 +148,21 @@ class SiteRunner:
             sources, detector, detect_fps=rates, tracker_config=site.tracker, subscriber=self._on_result,
             processes=processes,
         )  # fmt: skip
+        local_media = rt.media.root if isinstance(rt.media, LocalMedia) else Path("media")
+        media_root = local_media if local_media.is_absolute() else self.data_dir / local_media
+        # With a bucket: evidence is written here first (clips are cut from the ring into files), then uploaded;
+        # alert links are served from the bucket. open_media_store checks the bucket now, not at the first alert.
+        archive = open_media_store(rt.media) if isinstance(rt.media, S3Media) else None
         self.evidence = EvidenceWriter(
-            self.data_dir / "media",
+            media_root,
             self.bus,
             before_s=rt.clip_before_s,
             after_s=rt.clip_after_s,
             quality=rt.snapshot_quality,
+            archive=archive,
         )
         self.link_secret = link_secret(self.data_dir / "secrets" / "links.key")
-        self._media_access = MediaAccess(LocalMediaStore(self.data_dir / "media", fsync=False), (self.link_secret,))
+        self._media_access = MediaAccess(archive or LocalMediaStore(media_root, fsync=False), (self.link_secret,))
         port = rt.status_port if status_port is None else status_port
         self.monitors = PublicViewMonitors(  # the in-store screens; frames encoded only while one is watched
             {cid: MonitorSpec(cam.config.name, [z.polygon for z in cam.config.zones if z.kind == "privacy"])
