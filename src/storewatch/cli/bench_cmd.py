@@ -207,3 +207,11 @@ def privacy(
     print(json.dumps(result, indent=None if as_json else 2))
     if baseline is not None:
         _fail_on_regressions(compare_with_baseline(result, load_baseline(baseline)))
+
+
+def _fail_on_regressions(problems: list[str]) -> None:
+    """Exit 1 after naming each figure that fell below its baseline."""
+    for p in problems:
+        print(f"regression: {p}", file=sys.stderr)
+    if problems:
+        raise typer.Exit(1)
