@@ -87,3 +87,30 @@ def test_the_snapshot_shows_the_zone_the_rule_looked_at(tmp_path: Path):
     assert np.abs(snap[170:180, 250:260] - 90).max() > 5  # shaded inside
     assert np.abs(snap[118:123, 240:280] - 90).max() > 60  # outlined
     assert np.abs(snap[20:60, 20:100] - 90).max() < 10  # untouched outside
+
+
+def test_snapshots_show_the_frame_as_people_may_see_it(tmp_path: Path):
+    """The writer passes every picture through ``protect`` (camera, image, everyone in the frame) before drawing."""
+    seen: list[tuple[str, int]] = []
+
+    def protect(camera: str, image: np.ndarray, people: Detections) -> np.ndarray:
+        seen.append((camera, len(people)))
+        out = image.copy()
+        for x1, y1, x2, _ in people.xyxy.astype(int):
+            out[y1 : y1 + 20, x1:x2] = 0  # stands in for the blurred head
+        return out
+
+    bus = EventBus()
+    inbox = bus.subscribe("t")
+    writer = EvidenceWriter(tmp_path, bus, protect=protect)
+    writer.start()
+    event = Event.start("loitering", CameraId("s1/c1"), datetime(2026, 3, 2, 12, tzinfo=UTC), "stayed")
+    people = Detections(np.array([[100, 60, 140, 180], [200, 60, 240, 180]]), [0.9, 0.3], [0, 0])
+    try:
+        writer.submit(event, np.full((240, 320, 3), 90, np.uint8), 0.0, None, people=people)
+        wait_for(lambda: writer.snapshots == 1)
+    finally:
+        writer.stop()
+    snap = cv2.imread(inbox.get(timeout=1).evidence["snapshot"]).astype(int)
+    assert seen == [("s1/c1", 2)]
+    assert snap[65:75, 205:235].max() < 15 and snap[65:75, 105:135].max() < 15  # both heads hidden

@@ -22,6 +22,7 @@ from storewatch.detect.config import DetectorConfig
 from storewatch.detect.tampering import TamperConfig
 from storewatch.incidents.config import IncidentsConfig
 from storewatch.media.config import LocalMedia, MediaConfig
+from storewatch.privacy.config import PrivacyConfig
 from storewatch.routing.routes import Route
 from storewatch.track.config import TrackerConfig
 from storewatch.video.segments import RecordingConfig
@@ -233,6 +234,10 @@ class SiteConfig(_Strict):
     routes: list[Route] = Field(
         default_factory=list,
         description="Which events go to which channels, with escalation (default: every event to every channel).",
+    )
+    privacy: PrivacyConfig = Field(
+        default_factory=PrivacyConfig,
+        description="Face blurring in everything people see or export (masks are the cameras' zones of kind privacy).",
     )
     incidents: IncidentsConfig = Field(
         default_factory=IncidentsConfig, description="Which events open incidents and how they are grouped."

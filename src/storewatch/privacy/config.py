@@ -19,6 +19,16 @@ class PrivacyConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    enabled: bool = Field(
+        True, description="Blur faces in snapshots and path pictures (on by default; turning it off is audited later)."
+    )
+    weak_person_score: float = Field(
+        0.2,
+        ge=0.0,
+        le=1.0,
+        description="Person detections this sure that no track explains are protected too (someone behind a "
+        "pole the tracker never followed).",
+    )
     face_model: str = Field("centerface", description="Face detector in the model cache (`storewatch models list`).")
     backend: BackendKind = Field(BackendKind.ONNXRUNTIME, description="Inference engine of the face detector.")
     threads: int = Field(2, ge=1, le=64, description="Inference threads of the face detector.")

@@ -14,6 +14,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +61,10 @@ class CameraMedia:
     clock: StreamClock
 
 
+Protector = Callable[[str, NDArray[np.uint8], Detections], NDArray[np.uint8]]
+"""``protect(camera, image, people)``: the picture a person may see (e.g. ``privacy.site.SitePrivacy``)."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Job:
     event: Event
@@ -69,6 +74,7 @@ class _Job:
     boxes: Detections | None = None
     paths: dict[int, NDArray[np.float64]] | None = None
     zone: tuple[str, NDArray[np.float32]] | None = None
+    people: Detections | None = None
 
 
 class EvidenceWriter:
@@ -85,10 +91,11 @@ class EvidenceWriter:
         quality: int = 85,
         maxsize: int = 64,
         archive: MediaStore | None = None,
+        protect: Protector | None = None,
     ) -> None:
         """``archive``: a (remote) media store every written file is uploaded to as well, under its evidence key
         (``media.store.evidence_key``); the local file stays as the working copy."""
-        self.root, self.bus, self.archive = root, bus, archive
+        self.root, self.bus, self.archive, self.protect = root, bus, archive, protect
         self.archived = self.archive_failures = 0
         self.before_s, self.after_s, self.quality = before_s, after_s, quality
         self._jobs: DropOldestQueue[_Job] = DropOldestQueue(maxsize)
@@ -123,16 +130,23 @@ class EvidenceWriter:
         media: CameraMedia | None,
         boxes: Detections | None = None,
         zone: tuple[str, NDArray[np.float32]] | None = None,
+        people: Detections | None = None,
     ) -> None:
         """Queue the event's evidence; ``boxes`` (e.g. the people involved) and the ``zone`` (label, corners in
-        pixels) are drawn on the snapshot."""
-        if self._jobs.put(_Job(event, image, at_mono_s, media, boxes, zone=zone)):
+        pixels) are drawn on the snapshot; ``people`` (everyone in the frame) are what ``protect`` hides."""
+        if self._jobs.put(_Job(event, image, at_mono_s, media, boxes, zone=zone, people=people)):
             log.warning("evidence queue full: dropped the oldest job (%d dropped so far)", self._jobs.dropped)
 
-    def submit_path(self, event: Event, image: NDArray[np.uint8], paths: dict[int, NDArray[np.float64]]) -> None:
+    def submit_path(
+        self,
+        event: Event,
+        image: NDArray[np.uint8],
+        paths: dict[int, NDArray[np.float64]],
+        people: Detections | None = None,
+    ) -> None:
         """Queue a picture of the tracks' ``paths`` (track id -> N x 2 points) drawn on ``image``, written as
         ``<event id>-path.jpg`` and announced as the event's ``path`` evidence."""
-        if paths and self._jobs.put(_Job(event, image, 0.0, None, paths=paths)):
+        if paths and self._jobs.put(_Job(event, image, 0.0, None, paths=paths, people=people)):
             log.warning("evidence queue full: dropped the oldest job (%d dropped so far)", self._jobs.dropped)
 
     def path_for(self, event: Event, suffix: str) -> Path:
@@ -161,13 +175,21 @@ class EvidenceWriter:
             return
         path = self.path_for(job.event, ".jpg")
         try:
-            save_snapshot(job.image, path, quality=self.quality, boxes=job.boxes, zone=job.zone)
+            save_snapshot(self._shown(job), path, quality=self.quality, boxes=job.boxes, zone=job.zone)
         except (OSError, StorewatchError, ValueError) as exc:
             self.failures += 1
             log.error("snapshot for event %s not written: %s", job.event.id, exc)
             return
         self.snapshots += 1
         self._announce(job.event, snapshot=str(path))
+
+    def _shown(self, job: _Job) -> NDArray[np.uint8]:
+        """The frame as people may see it (privacy zones black, faces blurred), before anything is drawn."""
+        assert job.image is not None
+        if self.protect is None:
+            return job.image
+        people = job.people if job.people is not None else Detections.empty()
+        return self.protect(str(job.event.camera), job.image, people)
 
     def _archive(self, event: Event, path: Path) -> None:
         """Upload a written file to the archive (on this worker thread: alerts never wait for it). A failure is
@@ -187,7 +209,7 @@ class EvidenceWriter:
         path = self.path_for(job.event, "-path.jpg")
         caption = f"{job.event.type.replace('_', ' ')}: path of track(s) {', '.join(map(str, job.paths))}"
         try:
-            save_snapshot(draw_paths(job.image, job.paths, caption), path, quality=self.quality)
+            save_snapshot(draw_paths(self._shown(job), job.paths, caption), path, quality=self.quality)
         except (OSError, StorewatchError, ValueError) as exc:
             self.failures += 1
             log.error("path picture for event %s not written: %s", job.event.id, exc)

@@ -36,6 +36,8 @@ from storewatch.detect.tampering import TamperDetector, TamperKind
 from storewatch.incidents.service import IncidentService
 from storewatch.media.config import LocalMedia, S3Media, open_media_store
 from storewatch.media.local import LocalMediaStore
+from storewatch.privacy.protect import people_to_protect
+from storewatch.privacy.site import SitePrivacy
 from storewatch.runtime.alerting import Alerting, link_secret
 from storewatch.runtime.bus import EventBus
 from storewatch.runtime.camera import FrameSource, open_camera_source
@@ -160,6 +162,7 @@ class SiteRunner:
             after_s=rt.clip_after_s,
             quality=rt.snapshot_quality,
             archive=archive,
+            protect=SitePrivacy(site, site.privacy),
         )
         self.link_secret = link_secret(self.data_dir / "secrets" / "links.key")
         self._media_access = MediaAccess(archive or LocalMediaStore(media_root, fsync=False), (self.link_secret,))
@@ -298,10 +301,13 @@ class SiteRunner:
                 involved = result.tracks[np.isin(result.tracks.track_id, list(numbers))]
                 geometry = cam.engine.scene.zones.get(event.zone) if event.zone else None
                 zone = (event.zone or "", geometry.polygon.reshape(-1, 2)) if geometry is not None else None
-                self.evidence.submit(event, result.frame.image, meta.mono_s, cam.media, involved, zone)
+                people = people_to_protect(result.tracks, result.detections, self.site.privacy.weak_person_score)
+                self.evidence.submit(event, result.frame.image, meta.mono_s, cam.media, involved, zone, people)
             elif event.state == EventState.ENDED and event.track_ids:  # the record shows where they walked
                 window = min((event.duration_s or 0.0) + PATH_MARGIN_S, cam.engine.scene.config.history_s)
-                self.evidence.submit_path(event, result.frame.image, cam.engine.paths(event.track_ids, window))
+                people = people_to_protect(result.tracks, result.detections, self.site.privacy.weak_person_score)
+                paths = cam.engine.paths(event.track_ids, window)
+                self.evidence.submit_path(event, result.frame.image, paths, people)
         if cam.tamper is not None:
             self._tampering(cam, result)
 
