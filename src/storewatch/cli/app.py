@@ -45,6 +45,7 @@ def _register() -> None:
         hub_cmd,
         incidents_cmd,
         models_cmd,
+        pos_cmd,
         replay_cmd,
         run_cmd,
         serve_cmd,
@@ -59,6 +60,7 @@ def _register() -> None:
     app.add_typer(incidents_cmd.app, name="incidents")
     app.add_typer(alerts_cmd.app, name="alerts")
     app.add_typer(hub_cmd.app, name="hub")
+    app.add_typer(pos_cmd.app, name="pos")
     track_cmd.register(app)
     run_cmd.register(app)
     edge_cmd.register(app)

@@ -209,6 +209,26 @@ def privacy(
         _fail_on_regressions(compare_with_baseline(result, load_baseline(baseline)))
 
 
+@app.command("pos")
+def pos(
+    transactions: Annotated[int, typer.Option(min=100, max=10_000_000, help="Transactions to generate.")] = 100_000,
+    data_dir: Annotated[Path, typer.Option(help="Folder for the SQLite database (made fresh) and the files.")] = Path(
+        "storewatch-bench-pos"
+    ),
+    fmt: Annotated[str, typer.Option("--format", help="poslog (NCR ACS 2.1 XML), jsonl or csv.")] = "poslog",
+    workers: Annotated[int | None, typer.Option(min=1, max=64, help="Parsing processes (default: the CPUs).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on one line.")] = False,
+) -> None:
+    """POS ingest speed: N generated transactions parsed, checked and stored in SQLite, then again (JSON)."""
+    from storewatch.bench.pos import FORMATS, run_pos_benchmark
+    from storewatch.errors import StorewatchError
+
+    if fmt not in FORMATS:
+        raise StorewatchError(f"--format {fmt!r}: choose {', '.join(FORMATS)}")
+    result = run_pos_benchmark(data_dir, transactions, fmt, workers)
+    print(json.dumps(result, indent=None if as_json else 2))
+
+
 def _fail_on_regressions(problems: list[str]) -> None:
     """Exit 1 after naming each figure that fell below its baseline."""
     for p in problems:

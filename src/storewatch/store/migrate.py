@@ -29,6 +29,7 @@ from sqlalchemy import Connection
 from sqlalchemy.types import TypeDecorator
 
 from storewatch.store import (
+    pos_models,  # noqa: F401  (registers the POS tables on Base.metadata)
     sync_models,  # noqa: F401  (registers the sync tables on Base.metadata)
 )
 from storewatch.store.db import Database, open_database

@@ -1,0 +1,215 @@
+"""``storewatch pos check|ingest|watch``: read POS files offline, ingest them into the store, watch a drop folder."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from storewatch.cli.database import DatabaseOpt, DataDirOpt, open_store
+
+if TYPE_CHECKING:
+    from storewatch.pos.config import PosConfig
+    from storewatch.pos.exceptions import PosException
+    from storewatch.pos.model import Transaction
+    from storewatch.pos.records import Quarantined
+
+app = typer.Typer(help="POS transactions: check files, ingest them, watch a drop folder.", no_args_is_help=True)
+
+FilesArg = Annotated[list[Path], typer.Argument(help="POSLog XML (2.x, 6.0), JSON/JSON Lines or CSV files.")]
+PosConfigOpt = Annotated[
+    Path | None, typer.Option("--config", help="YAML with the pos section (rules, tills, timezone).")
+]
+TimezoneOpt = Annotated[
+    str | None, typer.Option("--timezone", help="IANA zone of times written without an offset (overrides config).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON object per line.")]
+
+
+def _config(path: Path | None, timezone: str | None) -> PosConfig:
+    from storewatch.errors import ConfigError
+    from storewatch.pos.config import PosConfig, load_pos_config
+
+    cfg = load_pos_config(path) if path is not None else PosConfig()
+    if timezone is not None:
+        try:
+            cfg = PosConfig.model_validate({**cfg.model_dump(), "timezone": timezone})
+        except ValueError as exc:
+            raise ConfigError(f"--timezone {timezone!r}: unknown time zone (use an IANA name)") from exc
+    return cfg
+
+
+def _report_quarantined(items: Iterable[Quarantined]) -> int:
+    n = 0
+    for q in items:
+        typer.secho(f"quarantined: {q}", err=True, fg=typer.colors.YELLOW)
+        n += 1
+    return n
+
+
+@app.command("check")
+def check(files: FilesArg, as_json: JsonOpt = False, config: PosConfigOpt = None, timezone: TimezoneOpt = None) -> None:
+    """Parse files offline and run the transaction rules: one line (or JSON object) per transaction with its
+    exception codes; records that cannot be read go to stderr and make the exit status 1."""
+    from zoneinfo import ZoneInfo
+
+    from storewatch.pos.formats import parse_file
+    from storewatch.pos.records import Quarantined
+    from storewatch.pos.rules import TransactionRules
+
+    cfg = _config(config, timezone)
+    rules, tz = TransactionRules(cfg), ZoneInfo(cfg.timezone)
+    transactions: list[Transaction] = []
+    quarantined: list[Quarantined] = []
+    for path in files:
+        for r in parse_file(path, tz):
+            if isinstance(r, Quarantined):
+                quarantined.append(r)
+            else:
+                transactions.append(r)
+    found: dict[str, list[PosException]] = {tx.key: rules.check(tx) for tx in transactions}
+    period = _period_findings(transactions, cfg)
+    for tx in transactions:
+        found[tx.key] += [e for e in period.get(_day(tx), []) if _concerns(e, tx)]
+    for tx in transactions:
+        codes = [e.code.value for e in found[tx.key]]
+        if as_json:
+            print(json.dumps(_summary(tx, found[tx.key])))
+        else:
+            print(f"{tx.key:<24} {tx.type.value:<9} {tx.end_utc:%Y-%m-%d %H:%M:%S}  {' '.join(codes) or '-'}")
+    if not as_json:
+        for e in (e for day in period.values() for e in day):
+            print(f"{e.code.value}: {e.explanation}")
+        print(f"{len(transactions)} transactions, {sum(map(len, found.values()))} exceptions, "
+              f"{len(quarantined)} quarantined")  # fmt: skip
+    if _report_quarantined(quarantined):
+        raise typer.Exit(1)
+
+
+def _summary(tx: Transaction, found: list[PosException]) -> dict[str, Any]:
+    return {
+        "store": tx.store,
+        "register": tx.register,
+        "sequence": tx.sequence,
+        "type": tx.type.value,
+        "status": tx.status.value,
+        "operator": tx.operator,
+        "end_utc": tx.end_utc.isoformat(),
+        "total_minor": tx.total_minor,
+        "lines": len(tx.lines),
+        "void_lines": len(tx.void_lines),
+        "exceptions": [e.code.value for e in found],
+        "details": [{"code": e.code.value, "explanation": e.explanation, "values": e.values} for e in found],
+        "source": tx.source,
+    }
+
+
+def _day(tx: Transaction) -> tuple[str, date]:
+    return tx.store, tx.business_day or tx.end_utc.date()
+
+
+def _period_findings(transactions: list[Transaction], cfg: PosConfig) -> dict[tuple[str, date], list[PosException]]:
+    """The peer rules per store and business day over the checked files."""
+    from zoneinfo import ZoneInfo
+
+    from storewatch.pos.peers import activity_of, excessive_refunds, excessive_voids
+
+    days: dict[tuple[str, date], list[Transaction]] = {}
+    for tx in transactions:
+        days.setdefault(_day(tx), []).append(tx)
+    found: dict[tuple[str, date], list[PosException]] = {}
+    for key, txs in sorted(days.items()):
+        start = datetime.combine(key[1], time(0), ZoneInfo(cfg.timezone))
+        end = start + timedelta(days=1)
+        activity = activity_of(txs)
+        rules = cfg.rules
+        found[key] = excessive_voids(activity, rules.excessive_voids, start, end) + excessive_refunds(
+            activity, rules.excessive_refunds, start, end
+        )
+    return found
+
+
+def _concerns(e: PosException, tx: Transaction) -> bool:
+    """Whether a cashier's finding of the day concerns this transaction (one of the voids or refunds counted)."""
+    from storewatch.pos.exceptions import ExceptionCode
+    from storewatch.pos.model import TransactionType
+
+    if e.operator != tx.operator:
+        return False
+    if e.code is ExceptionCode.EXCESSIVE_VOIDS:
+        return bool(tx.void_lines)
+    return tx.type in (TransactionType.RETURN, TransactionType.EXCHANGE)
+
+
+@app.command("ingest")
+def ingest(
+    files: FilesArg,
+    data_dir: DataDirOpt = None,
+    database: DatabaseOpt = None,
+    config: PosConfigOpt = None,
+    timezone: TimezoneOpt = None,
+    as_json: JsonOpt = False,
+    workers: Annotated[int | None, typer.Option(min=1, max=64, help="Processes parsing files (default: CPUs).")] = None,
+) -> None:
+    """Ingest files into the store (idempotent: a file ingested twice changes nothing). Records that cannot be
+    read are kept in the quarantine table and listed on stderr; the exit status is then 1."""
+    import os
+
+    from storewatch.pos.service import PosIngestService
+
+    cfg = _config(config, timezone)
+    bad = 0
+    with open_store(data_dir, database) as db:
+        service = PosIngestService(db, cfg)
+        for path, report in zip(files, service.ingest_files(files, workers or os.cpu_count() or 1), strict=True):
+            body = report.to_dict()
+            if as_json:
+                print(
+                    json.dumps(
+                        {k: v for k, v in body.items() if k != "quarantined"} | {"quarantined": len(report.quarantined)}
+                    )
+                )
+            else:
+                print(f"{path}: {report.accepted} accepted ({report.inserted} new, {report.updated} changed, "
+                      f"{report.unchanged} already stored), {len(report.quarantined)} quarantined, "
+                      f"{report.exceptions} exceptions")  # fmt: skip
+            bad += _report_quarantined(report.quarantined)
+    if bad:
+        raise typer.Exit(1)
+
+
+@app.command("watch")
+def watch(
+    folder: Annotated[Path, typer.Argument(help="The drop folder (done/ and quarantine/ are made inside it).")],
+    data_dir: DataDirOpt = None,
+    database: DatabaseOpt = None,
+    config: PosConfigOpt = None,
+    timezone: TimezoneOpt = None,
+    interval_s: Annotated[float, typer.Option(min=0.1, max=3600.0, help="Seconds between polls.")] = 2.0,
+    settle_s: Annotated[float, typer.Option(min=0.0, max=3600.0, help="A file must be unchanged this long.")] = 2.0,
+    once: Annotated[bool, typer.Option("--once", help="Ingest what is there now and exit.")] = False,
+) -> None:
+    """Ingest each new file of a folder, then move it to done/ or (with an .errors.json report) quarantine/."""
+    from storewatch.errors import StorewatchError
+    from storewatch.pos.service import PosIngestService
+    from storewatch.pos.watch import DropFolder
+
+    if not folder.is_dir():
+        raise StorewatchError(f"{folder}: no such folder", fix="create the drop folder first")
+    cfg = _config(config, timezone)
+    with open_store(data_dir, database) as db:
+        drop = DropFolder(folder, PosIngestService(db, cfg), settle_s)
+        if once:
+            for outcome in drop.poll_once():
+                r = outcome.report
+                print(f"{outcome.moved_to}: {r.accepted} accepted, {len(r.quarantined)} quarantined")
+            return
+        try:
+            drop.run(interval_s)
+        except KeyboardInterrupt:
+            print("stopped", file=sys.stderr)

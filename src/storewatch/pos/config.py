@@ -1,0 +1,205 @@
+"""The ``pos`` section of the site configuration: exception-rule thresholds, which camera and zones watch each
+register, and how much video around an exception its clip link covers. Strict (unknown keys are errors), every
+field described and bounded, units in names.
+
+>>> cfg = PosConfig.model_validate({"tills": [{"store": "9", "register": "2", "camera": "s9/till-2",
+...                                            "cashier_zone": "cashier", "customer_zone": "customer"}]})
+>>> cfg.till("9", "2").camera, cfg.till("9", "3"), cfg.rules.high_discount.min_discount_pct
+('s9/till-2', None, 30.0)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from storewatch.core.ids import is_slug
+from storewatch.pos.model import PosId, allow_register_field
+
+allow_register_field()
+
+
+def _slug(value: str) -> str:
+    if not is_slug(value):
+        raise ValueError("must be a slug: lower-case letters, digits, '-' or '_', starting with a letter or digit")
+    return value
+
+
+def _camera(value: str) -> str:
+    store, _, camera = value.partition("/")
+    if not (is_slug(store) and is_slug(camera)):
+        raise ValueError(f"{value!r} is not a camera id: give store/camera, both slugs (e.g. s9/till-2)")
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/London)") from None
+    return value
+
+
+Slug = Annotated[str, AfterValidator(_slug)]
+CameraRef = Annotated[str, AfterValidator(_camera)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RuleSwitch(_Strict):
+    enabled: bool = Field(True, description="Whether the rule raises exceptions.")
+
+
+class VoidLineConfig(RuleSwitch):
+    min_amount_minor: int = Field(0, ge=0, le=10_000_000, description="Ignore voids worth less (minor units).")
+
+
+class RefundWithoutReceiptConfig(RuleSwitch):
+    min_amount_minor: int = Field(0, ge=0, le=10_000_000, description="Ignore unlinked refunds worth less.")
+
+
+class PriceOverrideConfig(RuleSwitch):
+    min_reduction_pct: float = Field(
+        0.0, ge=0.0, le=100.0, description="Raise when an override cuts the price by at least this much."
+    )
+    include_increases: bool = Field(False, description="Also raise on overrides that raise the price.")
+
+
+class HighDiscountConfig(RuleSwitch):
+    min_discount_pct: float = Field(30.0, gt=0.0, le=100.0, description="Discount as % of the goods' value.")
+    min_discount_minor: int = Field(500, ge=0, le=10_000_000, description="And at least this much money off.")
+    include_automatic: bool = Field(
+        False, description="Count discounts the POS applied itself (promotions, loyalty), not only the cashier's."
+    )
+
+
+class PeerRateConfig(RuleSwitch):
+    """A cashier's rate (events per retail transaction) against the other cashiers of the store in the period:
+    raised when the robust z-score (median and MAD of the peers) and the ratio to the peers' median both pass."""
+
+    min_robust_z: float = Field(3.5, ge=0.0, le=100.0, description="Robust z-score 0.6745 (rate - median) / MAD.")
+    min_ratio_to_median: float = Field(2.0, ge=1.0, le=1000.0, description="Rate at least this times the median.")
+    min_events: int = Field(3, ge=1, le=10_000, description="The cashier's events in the period, at least.")
+    min_transactions: int = Field(20, ge=1, le=1_000_000, description="Retail transactions to rate a cashier.")
+    min_peers: int = Field(3, ge=1, le=1000, description="Other rated cashiers needed for a baseline.")
+
+
+class RefundNoCustomerConfig(RuleSwitch):
+    before_s: float = Field(30.0, ge=0.0, le=600.0, description="Look from this long before the refund began.")
+    after_s: float = Field(10.0, ge=0.0, le=600.0, description="Until this long after it ended.")
+    min_presence_s: float = Field(2.0, gt=0.0, le=600.0, description="A customer seen less than this: raised.")
+
+
+class ScanGapConfig(RuleSwitch):
+    gap_s: float = Field(10.0, ge=1.0, le=600.0, description="Time without a scan that counts as a gap.")
+    min_activity_s: float = Field(4.0, gt=0.0, le=600.0, description="Activity in the scanner area during it.")
+
+
+class CashierAbsentConfig(RuleSwitch):
+    before_s: float = Field(2.0, ge=0.0, le=60.0, description="From this long before the drawer opened.")
+    open_s: float = Field(10.0, gt=0.0, le=600.0, description="How long the drawer is taken to stay open.")
+    min_presence_s: float = Field(1.0, gt=0.0, le=600.0, description="A cashier seen less than this: raised.")
+    on_cash_tender: bool = Field(True, description="A cash tender opens the drawer too (not only a no-sale).")
+
+
+class PosRulesConfig(_Strict):
+    void_line: VoidLineConfig = Field(default_factory=VoidLineConfig, description="Lines voided.")
+    post_void: RuleSwitch = Field(default_factory=RuleSwitch, description="Whole transaction voided after tender.")
+    no_sale: RuleSwitch = Field(default_factory=RuleSwitch, description="Drawer opened without a sale.")
+    refund_without_receipt: RefundWithoutReceiptConfig = Field(
+        default_factory=RefundWithoutReceiptConfig, description="A return linked to no original transaction."
+    )
+    manual_price_override: PriceOverrideConfig = Field(
+        default_factory=PriceOverrideConfig, description="A price typed over the item's own."
+    )
+    high_discount: HighDiscountConfig = Field(default_factory=HighDiscountConfig, description="Large discounts.")
+    excessive_voids: PeerRateConfig = Field(default_factory=PeerRateConfig, description="Void lines per transaction.")
+    excessive_refunds: PeerRateConfig = Field(
+        default_factory=PeerRateConfig, description="Refund transactions per transaction."
+    )
+    refund_no_customer: RefundNoCustomerConfig = Field(
+        default_factory=RefundNoCustomerConfig, description="Nobody on the customer side during a refund (video)."
+    )
+    scan_gap: ScanGapConfig = Field(default_factory=ScanGapConfig, description="Scanner activity, no scan (video).")
+    cashier_absent_drawer_open: CashierAbsentConfig = Field(
+        default_factory=CashierAbsentConfig, description="Drawer open, nobody at the till (video)."
+    )
+
+
+class TillMapping(_Strict):
+    """Which camera watches a register, and its zones (ids of the camera's zones in the site file)."""
+
+    store: PosId = Field(description="The store id as the POS writes it (RetailStoreID).")
+    register: PosId = Field(description="The register id as the POS writes it (WorkstationID).")
+    camera: CameraRef = Field(description="The camera watching the till: store/camera of the site file.")
+    cashier_zone: Slug | None = Field(None, description="Zone where the cashier stands (behind the till).")
+    customer_zone: Slug | None = Field(None, description="Zone on the customer side of the till.")
+    scanner_zone: Slug | None = Field(None, description="Zone over the scanner / bagging area.")
+
+
+class ClipConfig(_Strict):
+    before_s: float = Field(10.0, ge=0.0, le=600.0, description="Video linked from before the exception.")
+    after_s: float = Field(10.0, ge=0.0, le=600.0, description="And after it.")
+    default_duration_s: float = Field(
+        60.0, gt=0.0, le=3600.0, description="A transaction's assumed length when the POS gives no start time."
+    )
+
+
+class PosConfig(_Strict):
+    timezone: Annotated[str, AfterValidator(_timezone)] = Field(
+        "UTC", description="IANA time zone of POS times written without an offset (NCR writes store-local times)."
+    )
+    rules: PosRulesConfig = Field(default_factory=PosRulesConfig, description="Exception rules and thresholds.")
+    tills: list[TillMapping] = Field(default_factory=list, max_length=10_000, description="Register -> camera.")
+    clip: ClipConfig = Field(default_factory=ClipConfig, description="Video linked to each exception.")
+    frame_gap_s: float = Field(
+        1.0, gt=0.0, le=60.0, description="Longest time one recorded track frame counts for (frames are sparse)."
+    )
+
+    @field_validator("tills")
+    @classmethod
+    def _unique_tills(cls, tills: list[TillMapping]) -> list[TillMapping]:
+        seen: set[tuple[str, str]] = set()
+        for t in tills:
+            if (t.store, t.register) in seen:
+                raise ValueError(f"register {t.store}/{t.register} is mapped twice")
+            seen.add((t.store, t.register))
+        return tills
+
+    def till(self, store: str, register: str) -> TillMapping | None:
+        """The mapping of a register, or None."""
+        for t in self.tills:
+            if t.store == store and t.register == register:
+                return t
+        return None
+
+
+def load_pos_config(path: Path) -> PosConfig:
+    """A ``PosConfig`` from a YAML file: the section itself, or a file with a top-level ``pos:`` key; a
+    ``ConfigError`` naming each wrong key path otherwise. (The site file will carry this section as ``pos:``.)"""
+    import yaml
+    from pydantic import ValidationError
+
+    from storewatch.errors import ConfigError
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    if isinstance(data, dict) and "pos" in data:
+        data = data["pos"]
+    try:
+        return PosConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        )
+        raise ConfigError(f"{path}: {problems}") from None

@@ -1,0 +1,238 @@
+"""The POS repository: idempotent bulk writes of transactions, exception findings and quarantined records, and the
+per-cashier counts the period rules need. SQL lives here; ``storewatch.pos.service`` decides what to write.
+
+Idempotence: a transaction is keyed by ``store/register/sequence``; writing one already stored with the same
+content (``fingerprint``) changes nothing, with other content replaces it (a corrected re-send). Findings are
+keyed by their stable id, quarantined records by a hash of where they came from and what was wrong. Inserts use
+``ON CONFLICT DO NOTHING`` on both backends, so two ingesters racing on one key do not fail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Insert
+
+from storewatch.pos.exceptions import PosException
+from storewatch.pos.model import Transaction, TransactionStatus, TransactionType
+from storewatch.pos.peers import OperatorActivity
+from storewatch.pos.records import Quarantined
+from storewatch.store.db import Database
+from storewatch.store.pos_models import PosExceptionRow, PosQuarantineRow, PosTransactionRow
+from storewatch.store.types import utcnow
+
+CHUNK = 500
+"""Keys per ``IN (...)`` look-up."""
+
+
+@dataclass
+class SaveCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def fingerprint(record_json: str) -> str:
+    return hashlib.sha256(record_json.encode()).hexdigest()
+
+
+def _insert(session: Session, table: Any) -> Insert:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    raise ValueError(f"unsupported database {dialect}")
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def transaction_row(tx: Transaction) -> dict[str, Any]:
+    """The row of a transaction (its content as JSON and the columns queries filter or aggregate on)."""
+    text = tx.model_dump_json(exclude={"source"})
+    return {
+        "id": tx.key,
+        "store": tx.store,
+        "register": tx.register,
+        "sequence": tx.sequence,
+        "type": tx.type.value,
+        "status": tx.status.value,
+        "business_day": tx.business_day or tx.end_utc.date(),
+        "start_utc": tx.start_utc,
+        "end_utc": tx.end_utc,
+        "operator": tx.operator,
+        "currency": tx.currency,
+        "total_minor": tx.total_minor,
+        "void_lines": len(tx.void_lines),
+        "refund": tx.type in (TransactionType.RETURN, TransactionType.EXCHANGE),
+        "record": text,
+        "fingerprint": fingerprint(text),
+        "source": tx.source[:300],
+    }
+
+
+class PosRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def save_transactions(self, transactions: Sequence[Transaction]) -> tuple[SaveCounts, list[Transaction]]:
+        """Insert new transactions, replace changed ones; returns the counts and the transactions that were new or
+        changed (the ones worth running the rules on). A key given twice in one call: the last one wins."""
+        latest = {tx.key: tx for tx in transactions}
+        counts, changed = self.save_rows([transaction_row(tx) for tx in latest.values()])
+        return counts, [latest[k] for k in latest if k in changed]
+
+    def save_rows(self, rows: Sequence[dict[str, Any]]) -> tuple[SaveCounts, set[str]]:
+        """``save_transactions`` for rows made by ``transaction_row`` (e.g. in a worker process): the counts and
+        the ids of the rows that were new or changed."""
+        by_id = {r["id"]: r for r in rows}
+        counts, changed = SaveCounts(), set[str]()
+        table = cast(Table, PosTransactionRow.__table__)
+        with self.db.write_session() as session:
+            for keys in _chunks(list(by_id)):
+                stmt = select(PosTransactionRow.id, PosTransactionRow.fingerprint).where(PosTransactionRow.id.in_(keys))
+                have = {i: f for i, f in session.execute(stmt)}
+                now = utcnow()
+                new = [{**by_id[k], "ingested_utc": now, "updated_utc": now} for k in keys if k not in have]
+                diff = [
+                    {**by_id[k], "b_id": k, "updated_utc": now}
+                    for k in keys
+                    if k in have and have[k] != by_id[k]["fingerprint"]
+                ]
+                if new:
+                    session.execute(_insert(session, table), new)
+                if diff:
+                    values: dict[str, Any] = {c: bindparam(c) for c in diff[0] if c not in ("b_id", "id")}
+                    upd = update(table).where(table.c.id == bindparam("b_id")).values(values)
+                    session.connection().execute(upd, diff)
+                counts.inserted += len(new)
+                counts.updated += len(diff)
+                counts.unchanged += len(keys) - len(new) - len(diff)
+                changed.update(r["id"] for r in new)
+                changed.update(r["b_id"] for r in diff)
+        return counts, changed
+
+    def save_exceptions(self, exceptions: Sequence[PosException]) -> SaveCounts:
+        """Insert new findings, update the values of ones already stored (by their stable id)."""
+        latest = {e.id: _exception_row(e) for e in exceptions}
+        counts = SaveCounts()
+        table = cast(Table, PosExceptionRow.__table__)
+        with self.db.write_session() as session:
+            for ids in _chunks(list(latest)):
+                have = set(session.scalars(select(PosExceptionRow.id).where(PosExceptionRow.id.in_(ids))))
+                new = [{**latest[i], "created_utc": utcnow()} for i in ids if i not in have]
+                old = [{**latest[i], "b_id": i} for i in ids if i in have]
+                if new:
+                    session.execute(_insert(session, table), new)
+                if old:
+                    values: dict[str, Any] = {c: bindparam(c) for c in old[0] if c not in ("b_id", "id")}
+                    session.connection().execute(
+                        update(table).where(table.c.id == bindparam("b_id")).values(values), old
+                    )
+                counts.inserted += len(new)
+                counts.updated += len(old)
+        return counts
+
+    def save_quarantine(self, items: Sequence[Quarantined]) -> int:
+        """Keep each record that could not be read (once: the same record with the same error is not repeated)."""
+        rows = {}
+        for q in items:
+            ident = hashlib.sha256("\x1f".join((q.source, q.record, q.path, q.error)).encode()).hexdigest()
+            rows[ident] = {"id": ident, "source": q.source[:500], "record": q.record[:300], "path": q.path[:300],
+                           "error": q.error, "raw": q.raw, "received_utc": utcnow()}  # fmt: skip
+        if not rows:
+            return 0
+        with self.db.write_session() as session:
+            have: set[str] = set()
+            for ids in _chunks(list(rows)):
+                have |= set(session.scalars(select(PosQuarantineRow.id).where(PosQuarantineRow.id.in_(ids))))
+            new = [r for i, r in rows.items() if i not in have]
+            if new:
+                session.execute(_insert(session, PosQuarantineRow.__table__), new)
+        return len(new)
+
+    def operator_activity(self, store: str, business_day: date) -> list[OperatorActivity]:
+        """Each cashier's completed retail transactions, void lines and refunds on one business day of a store."""
+        t = PosTransactionRow
+        retail = (TransactionType.SALE.value, TransactionType.RETURN.value, TransactionType.EXCHANGE.value)
+        stmt = (
+            select(t.operator, func.count(), func.sum(t.void_lines), func.sum(case((t.refund.is_(True), 1), else_=0)))
+            .where(t.store == store, t.business_day == business_day, t.operator.is_not(None))
+            .where(t.type.in_(retail), t.status == TransactionStatus.COMPLETED.value)
+            .group_by(t.operator)
+            .order_by(t.operator)
+        )
+        with self.db.session() as session:
+            return [
+                OperatorActivity(store, str(op), int(n), int(v or 0), int(r or 0))
+                for op, n, v, r in session.execute(stmt)
+            ]
+
+    def transaction(self, store: str, register: str, sequence: int) -> Transaction | None:
+        with self.db.session() as session:
+            row = session.get(PosTransactionRow, f"{store}/{register}/{sequence}")
+            if row is None:
+                return None
+            return Transaction.model_validate({**json.loads(row.record), "source": row.source})
+
+    def exceptions(self, code: str | None = None) -> list[PosException]:
+        with self.db.session() as session:
+            stmt = select(PosExceptionRow).order_by(PosExceptionRow.at_utc, PosExceptionRow.id)
+            if code is not None:
+                stmt = stmt.where(PosExceptionRow.code == code)
+            return [_exception_of(r) for r in session.scalars(stmt)]
+
+    def counts(self) -> dict[str, int]:
+        with self.db.session() as session:
+            return {
+                name: int(session.scalar(select(func.count()).select_from(model)) or 0)
+                for name, model in (
+                    ("transactions", PosTransactionRow),
+                    ("exceptions", PosExceptionRow),
+                    ("quarantined", PosQuarantineRow),
+                )
+            }
+
+
+def _exception_row(e: PosException) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "code": e.code.value,
+        "store": e.store,
+        "register": e.register,
+        "sequence": e.sequence,
+        "operator": e.operator,
+        "at_utc": e.at_utc,
+        "period_start_utc": e.period_start_utc,
+        "period_end_utc": e.period_end_utc,
+        "values": dict(e.values),
+        "explanation": e.explanation,
+        "camera": e.clip.camera if e.clip else None,
+        "clip_start_utc": e.clip.start_utc if e.clip else None,
+        "clip_end_utc": e.clip.end_utc if e.clip else None,
+    }
+
+
+def _exception_of(r: PosExceptionRow) -> PosException:
+    clip = None
+    if r.camera and r.clip_start_utc and r.clip_end_utc:
+        clip = {"camera": r.camera, "start_utc": r.clip_start_utc, "end_utc": r.clip_end_utc}
+    return PosException.model_validate({
+        "id": r.id, "code": r.code, "store": r.store, "register": r.register, "sequence": r.sequence,
+        "operator": r.operator, "at_utc": r.at_utc, "period_start_utc": r.period_start_utc,
+        "period_end_utc": r.period_end_utc, "values": r.values, "explanation": r.explanation, "clip": clip,
+    })  # fmt: skip
+
+
+__all__ = ["PosRepository", "SaveCounts", "fingerprint", "transaction_row"]
