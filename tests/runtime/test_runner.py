@@ -39,7 +39,7 @@ def _camera_video(path: Path, seconds_lit: float, seconds_dark: float, fps: int 
 def site(tmp_path: Path, request: pytest.FixtureRequest) -> SiteConfig:
     # lit long enough that the main-stream reader has filled the ring before the view goes dark, even when a
     # loaded machine starts it late (the clip needs the 3 s before the event)
-    dark = _camera_video(tmp_path / "dark.mp4", 5.0, 6.0)
+    dark = _camera_video(tmp_path / "dark.mp4", 5.0, 10.0)  # and dark long enough that a late event is not cut at the loop
     lit = _camera_video(tmp_path / "lit.mp4", 9.0, 0.0)
     fast = {"persist_s": 1.0, "check_interval_s": 0.5}
     return SiteConfig.model_validate(
