@@ -38,8 +38,9 @@ def _camera_video(path: Path, seconds_lit: float, seconds_dark: float, fps: int 
 @pytest.fixture(params=["thread", "process"])
 def site(tmp_path: Path, request: pytest.FixtureRequest) -> SiteConfig:
     # lit long enough that the main-stream reader has filled the ring before the view goes dark, even when a
-    # loaded machine starts it late (the clip needs the 3 s before the event)
-    dark = _camera_video(tmp_path / "dark.mp4", 5.0, 10.0)  # and dark long enough that a late event is not cut at the loop
+    # loaded machine starts it late (the clip needs the 3 s before the event), and dark long enough that an event
+    # detected late is not cut at the file's loop (which clears the ring)
+    dark = _camera_video(tmp_path / "dark.mp4", 5.0, 10.0)
     lit = _camera_video(tmp_path / "lit.mp4", 9.0, 0.0)
     fast = {"persist_s": 1.0, "check_interval_s": 0.5}
     return SiteConfig.model_validate(
