@@ -6,8 +6,9 @@ BIN := $(VENV)/bin
 SHARED ?= ../shared
 VIDEO ?= $(SHARED)/data/pets09-s2l1/vtest.avi
 OUT ?= out/demo
+PORT ?= 8080
 
-.PHONY: setup models demo test lint typecheck unit bench-tracking clean
+.PHONY: setup models demo demo-track test lint typecheck unit bench-tracking clean
 
 setup: $(VENV)/.installed models
 
@@ -33,8 +34,12 @@ demo: setup
 	@case "$(VIDEO)" in *://*) ;; *) [ -e "$(VIDEO)" ] || { \
 		echo "error: the sample camera $(VIDEO) is not here; run: make demo VIDEO=<video file or stream URL>"; \
 		exit 2; } ;; esac
+	$(BIN)/storewatch demo --video "$(VIDEO)" --data-dir $(OUT) --port $(PORT)
+
+# The sample camera tracked offline into an annotated video and a track file (what `make demo` did before).
+demo-track: setup
 	$(BIN)/storewatch track "$(VIDEO)" --out $(OUT)/tracks.txt --video-out $(OUT)/annotated.mp4
-	@echo "demo: annotated video $(OUT)/annotated.mp4, tracks $(OUT)/tracks.txt"
+	@echo "demo-track: annotated video $(OUT)/annotated.mp4, tracks $(OUT)/tracks.txt"
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check src tests

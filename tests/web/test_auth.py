@@ -23,6 +23,8 @@ SAMPLE = {
     "event_id": "c" * 32,
     "action": "note",
     "key:path": "s1/door/2026-03-01/e1.jpg",
+    "store": "s1",
+    "camera": "door",
 }
 
 

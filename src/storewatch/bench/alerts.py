@@ -37,45 +37,66 @@ def blinking_camera(path: Path, lit_s: float = 4.0, dark_s: float = 3.0, fps: in
     return path
 
 
-def run_alerts_benchmark(
-    video: Path, detector: WindowDetector, cameras: int, seconds: float, work_dir: Path
-) -> dict[str, Any]:
-    arrivals: list[tuple[float, dict[str, Any]]] = []
+class HookReceiver:
+    """A webhook receiver on 127.0.0.1 (a thread) that keeps each arrival: (time.time(), JSON body)."""
 
-    class Receiver(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            at = time.time()
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            arrivals.append((at, json.loads(body)))
-            self.send_response(204)
-            self.end_headers()
+    def __init__(self) -> None:
+        self.arrivals: list[tuple[float, dict[str, Any]]] = []
+        arrivals = self.arrivals
 
-        def log_message(self, *args: object) -> None:
-            pass
+        class Receiver(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                at = time.time()
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                arrivals.append((at, json.loads(body)))
+                self.send_response(204)
+                self.end_headers()
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def bench_site(video: Path, cameras: int, work_dir: Path, hook_url: str) -> dict[str, Any]:
+    """The site file (as data, secrets in clear) of N cameras on ``video`` (tampering checks off, rules off: the
+    detector's load) and the blinking camera, whose darkening raises a tampering event every few seconds, alerted
+    to ``hook_url``; data in work_dir/data."""
     blink = blinking_camera(work_dir / "blink.mp4")
     fast = {"persist_s": 1.0, "check_interval_s": 0.25}
     cams = [{"id": f"cam-{i + 1}", "source": str(video), "tampering": {"enabled": False}} for i in range(cameras)]
     cams.append({"id": "blink", "source": str(blink), "tampering": fast})
-    site = SiteConfig.model_validate({
+    return {
         "site": {"id": "bench"}, "stores": [{"id": "bench", "cameras": cams}],
         "rules": {name: {"enabled": False} for name in _rule_names()},
-        "alerts": {"channels": [{"kind": "webhook", "name": "bench", "secret": "b" * 24,
-                                 "url": f"http://127.0.0.1:{server.server_address[1]}/hook"}]},
+        "alerts": {"channels": [{"kind": "webhook", "name": "bench", "secret": "b" * 24, "url": hook_url}]},
         "runtime": {"data_dir": str(work_dir / "data"), "status_port": 0},
-    })  # fmt: skip
-    runner = SiteRunner(site, detector)
+    }  # fmt: skip
+
+
+def run_alerts_benchmark(
+    video: Path, detector: WindowDetector, cameras: int, seconds: float, work_dir: Path
+) -> dict[str, Any]:
+    receiver = HookReceiver()
+    runner = SiteRunner(SiteConfig.model_validate(bench_site(video, cameras, work_dir, receiver.url)), detector)
     runner.start()
     try:
         time.sleep(seconds)
     finally:
         runner.stop()
-        server.shutdown()
+        receiver.close()
     latencies = [
         at - datetime.fromisoformat(p["start_utc"]).astimezone(UTC).timestamp()
-        for at, p in arrivals
+        for at, p in receiver.arrivals
         if p.get("type", "").startswith("camera.tampering") and p.get("state") == "started"
     ]
     lat = np.asarray(latencies)

@@ -41,6 +41,7 @@ def _register() -> None:
         bench_cmd,
         cameras_cmd,
         config_cmd,
+        demo_cmd,
         edge_cmd,
         hub_cmd,
         incidents_cmd,
@@ -68,6 +69,7 @@ def _register() -> None:
     backtest_cmd.register(app)
     status_cmd.register(app)
     serve_cmd.register(app)
+    demo_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

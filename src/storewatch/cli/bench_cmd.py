@@ -174,6 +174,34 @@ def alerts(
     print(json.dumps(result, indent=None if as_json else 2))
 
 
+@app.command("dashboard")
+def dashboard(
+    clients: Annotated[
+        int, typer.Option(min=1, max=60, help="Concurrent dashboard clients, each with a live feed.")
+    ] = 50,
+    seconds: Annotated[float, typer.Option(min=5.0, max=3600.0, help="How long the clients browse.")] = 60.0,
+    cameras: Annotated[int, typer.Option(min=0, max=64, help="Live cameras running meanwhile.")] = 8,
+    video: Annotated[Path, typer.Option(help="Video replayed by every camera.")] = Path(
+        "../shared/data/pets09-s2l1/vtest.avi"
+    ),
+    run_nice: Annotated[
+        int, typer.Option(min=0, max=19, help="Niceness of `storewatch run` (10: cameras yield to the dashboard).")
+    ] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on one line.")] = False,
+) -> None:
+    """Page and API latency (p50/p95/max per kind) and live events delivered to every client, while N clients with
+    live feeds browse `storewatch serve` and M cameras run with `storewatch run` (JSON)."""
+    import tempfile
+
+    from storewatch.bench.dashboard import run_dashboard_benchmark
+    from storewatch.video.source import check_video_file
+
+    check_video_file(video)
+    with tempfile.TemporaryDirectory(prefix="storewatch-bench-") as work:
+        result = run_dashboard_benchmark(video.resolve(), cameras, clients, seconds, Path(work), run_nice=run_nice)
+    print(json.dumps(result, indent=None if as_json else 2))
+
+
 @app.command("privacy")
 def privacy(
     video: Annotated[Path, typer.Option(help="The PETS sample video.")] = Path("../shared/data/pets09-s2l1/vtest.avi"),

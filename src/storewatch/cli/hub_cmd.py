@@ -51,6 +51,14 @@ def hub(
         typer.Option(min=0, max=65535, help="Also serve POST /api/v1/sync here (secret: $STOREWATCH_SYNC_SECRET)."),
     ] = None,
     http_host: Annotated[str, typer.Option(help="Address the sync endpoint binds to.")] = "127.0.0.1",
+    web_port: Annotated[
+        int | None,
+        typer.Option(min=0, max=65535, help="Also serve the dashboard here: every store's alerts and incidents."),
+    ] = None,
+    web_host: Annotated[str, typer.Option(help="Address the dashboard listens on.")] = "127.0.0.1",
+    data_dir: Annotated[Path, typer.Option(help="The hub's folder: the dashboard's session key (secrets/).")] = Path(
+        "storewatch-hub"
+    ),
     seconds: Annotated[
         float | None, typer.Option(min=1.0, help="Stop after this long (default: until Ctrl-C).")
     ] = None,
@@ -59,12 +67,27 @@ def hub(
     ctx.obj = HubOptions(database, nats)
     if ctx.invoked_subcommand is not None:
         return
-    if nats is None and http_port is None:
-        raise ConfigError("the hub needs --nats nats://host:4222, --http-port PORT, or both")
-    _serve(database, nats, http_port, http_host, seconds)
+    if nats is None and http_port is None and web_port is None:
+        raise ConfigError("the hub needs --nats nats://host:4222, --http-port PORT, --web-port PORT, or some of them")
+    web = None if web_port is None else WebOptions(web_host, web_port, data_dir)
+    _serve(database, nats, http_port, http_host, seconds, web)
 
 
-def _serve(database: str, nats: str | None, http_port: int | None, http_host: str, seconds: float | None) -> None:
+@dataclass(frozen=True)
+class WebOptions:
+    host: str
+    port: int
+    data_dir: Path
+
+
+def _serve(
+    database: str,
+    nats: str | None,
+    http_port: int | None,
+    http_host: str,
+    seconds: float | None,
+    web: WebOptions | None,
+) -> None:
     from storewatch.store.db import open_database
     from storewatch.store.migrate import upgrade
     from storewatch.sync.edge import SECRET_ENV
@@ -74,8 +97,10 @@ def _serve(database: str, nats: str | None, http_port: int | None, http_host: st
     console = Console(stderr=True)
     db = open_database(database)
     upgrade(db)
-    service = server = None
+    service = server = dashboard = None
     try:
+        if web is not None:
+            dashboard = _dashboard(database, web, console)
         if nats is not None:
             service = HubService(db, nats, report=lambda line: console.print(f"{time.strftime('%H:%M:%S')} {line}"))
             service.start()
@@ -87,7 +112,8 @@ def _serve(database: str, nats: str | None, http_port: int | None, http_host: st
                 )
             server = SyncServer(SyncEndpoint(db, secret), http_host, http_port)
             server.start()
-        where = ", ".join(w for w in (nats and f"NATS {nats}", server and f"HTTPS sync at {server.url}") if w)
+        where = ", ".join(w for w in (nats and f"NATS {nats}", server and f"HTTPS sync at {server.url}",
+                                      dashboard and f"dashboard at {dashboard.url}") if w)  # fmt: skip
         console.print(f"[bold]storewatch hub[/]: database {db.url}; {where}")
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -103,7 +129,24 @@ def _serve(database: str, nats: str | None, http_port: int | None, http_host: st
             service.stop()
         if server is not None:
             server.stop()
+        if dashboard is not None:
+            dashboard.stop()
         db.close()
+
+
+def _dashboard(database: str, web: WebOptions, console: Console) -> Any:
+    """The dashboard on the hub's database, on a thread of this process (its own connection pool)."""
+    from storewatch.cli.serve_cmd import _listen
+    from storewatch.web import WebSettings, create_app
+    from storewatch.web.background import WebServerThread
+
+    def first_admin(name: str, password: str) -> None:
+        console.print(f"[bold yellow]created the first user: {name}, password {password}[/]  (shown once)")
+
+    settings = WebSettings(data_dir=web.data_dir, database_url=database, hub=True)
+    thread = WebServerThread(create_app(settings, on_first_admin=first_admin), _listen(web.host, web.port))
+    thread.start()
+    return thread
 
 
 @app.command("config")

@@ -25,7 +25,8 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8080,
     config: Annotated[
-        Path | None, typer.Option(help="Site YAML: store names, time zones and cameras for the overview.")
+        Path | None,
+        typer.Option(help="Site YAML: store names, time zones and cameras; the zone and rules editors save to it."),
     ] = None,
     database: Annotated[
         str | None, typer.Option(help="Database URL (default: the SQLite file in the data folder).")
@@ -47,7 +48,12 @@ def serve(
     site = load_site_config(config) if config is not None else None
     try:
         settings = WebSettings(
-            data_dir=data_dir, database_url=database, site=site, timezone=timezone, secure_cookies=secure_cookies
+            data_dir=data_dir,
+            database_url=database,
+            site=site,
+            site_path=config,
+            timezone=timezone,
+            secure_cookies=secure_cookies,
         )
     except ValidationError as exc:
         raise StorewatchError(f"bad serve options: {exc.errors()[0]['msg']}") from exc

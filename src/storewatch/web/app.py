@@ -6,8 +6,8 @@ document). Errors are mapped in one place: the API and media get JSON (or a bare
 page; a route that raises an unexpected exception is a bug and is logged.
 
 >>> app = create_app(WebSettings(data_dir=Path("/nonexistent")))
->>> sorted({t for r in api_routes(app) for t in r.tags})[:3]
-['alerts', 'estate', 'events']
+>>> {"alerts", "estate", "events", "cameras", "config"} <= {t for r in api_routes(app) for t in r.tags}
+True
 """
 
 from __future__ import annotations
@@ -33,19 +33,36 @@ from storewatch.store.db import Database, default_url, open_database
 from storewatch.store.migrate import upgrade
 from storewatch.web import views
 from storewatch.web.auth import AuthService, SessionSigner
+from storewatch.web.camera_reads import CameraReads
+from storewatch.web.camera_service import CameraService, LiveCameras
 from storewatch.web.deps import NotAuthenticatedError, WebContext, current_user
 from storewatch.web.directory import StoreDirectory
 from storewatch.web.errors import ServiceError
 from storewatch.web.feed import FeedReader
+from storewatch.web.geometry_service import GeometryService
+from storewatch.web.hub_views import HubEstateService, RegistryDirectory, StoredMediaLinks
 from storewatch.web.incident_service import IncidentsService
 from storewatch.web.live import ChangeSource, DatabasePoller, LiveHub
 from storewatch.web.media import MediaLinks
 from storewatch.web.present import Views
 from storewatch.web.readmodels import ReadModels
-from storewatch.web.routes import api, api_incidents, incident_pages, media, pages, public
+from storewatch.web.routes import (
+    api,
+    api_incidents,
+    cameras,
+    config_pages,
+    hub,
+    incident_pages,
+    media,
+    pages,
+    public,
+    store_switch,
+)
 from storewatch.web.routes.common import COMING_SOON, NAV
+from storewatch.web.rules_service import RulesService
 from storewatch.web.services import AlertService, EstateService, EventService
 from storewatch.web.settings import WebSettings
+from storewatch.web.site_source import OnSaved, SiteSource
 
 log = logging.getLogger(__name__)
 
@@ -60,16 +77,20 @@ def create_app(
     database: Database | None = None,
     sources: SourcesFactory | None = None,
     on_first_admin: Callable[[str, str], None] | None = None,
+    live: LiveCameras | None = None,
+    on_site_saved: OnSaved | None = None,
 ) -> FastAPI:
     """The app for one site. ``database``: use this open database (the caller closes it) instead of opening
     ``settings``'; ``sources``: what feeds the live feed (default: a ``DatabasePoller``); ``on_first_admin(name,
-    password)``: told once when the first administrator is made (``storewatch serve`` prints it)."""
+    password)``: told once when the first administrator is made (``storewatch serve`` prints it); ``live``: the
+    cameras running in this process (their frames and tracks on the camera pages); ``on_site_saved(site)``: told
+    each time an editor saved the site file (``storewatch demo``: its runner takes the change live)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = database or open_database(settings.database_url or default_url(settings.data_dir))
         try:
-            ctx = await anyio.to_thread.run_sync(_context, settings, db, templates)
+            ctx = await anyio.to_thread.run_sync(_context, settings, db, templates, live, on_site_saved)
             password = await anyio.to_thread.run_sync(ctx.auth.ensure_first_admin)
             if password is not None and on_first_admin is not None:
                 on_first_admin("admin", password)
@@ -98,29 +119,43 @@ def create_app(
     )
     templates = _templates()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (public, pages, incident_pages, api, api_incidents, media):
+    for module in (public, pages, incident_pages, api, api_incidents, media, store_switch, cameras, config_pages):
         app.include_router(module.router)
+    if settings.hub:  # a hub's database: the registry's stores, the hub page
+        app.include_router(hub.router)
+        hub.configure(templates)
     _check_every_route_is_guarded(app)
     _error_handlers(app, templates)
     return app
 
 
 def _default_sources(ctx: WebContext) -> list[ChangeSource]:
-    reader = FeedReader(ctx.alerts.reads, ctx.alerts.views, ctx.alerts)
+    card = ctx.templates.get_template("_alert_card.html")
+    reader = FeedReader(ctx.alerts.reads, ctx.alerts.views, ctx.alerts, cards=lambda alert: card.render(alert=alert))
     return [DatabasePoller(reader, interval_s=ctx.settings.poll_interval_s)]
 
 
-def _context(settings: WebSettings, db: Database, templates: Jinja2Templates) -> WebContext:
+def _context(
+    settings: WebSettings,
+    db: Database,
+    templates: Jinja2Templates,
+    live: LiveCameras | None = None,
+    on_site_saved: OnSaved | None = None,
+) -> WebContext:
     upgrade(db)
-    directory = StoreDirectory(settings.site, settings.timezone)
+    directory = (
+        RegistryDirectory(db, settings.timezone) if settings.hub else StoreDirectory(settings.site, settings.timezone)
+    )
     templates.env.globals["site_name"] = directory.site_name
     templates.env.filters["when"] = lambda t, store, long=False: views.time_tag(t, directory.timezone(store), long=long)
     templates.env.filters["camera_name"] = directory.camera_name
     templates.env.filters["store_name"] = directory.name
-    reads, links = ReadModels(db), MediaLinks(settings.media_dir)
+    reads, links = ReadModels(db), (StoredMediaLinks if settings.hub else MediaLinks)(settings.media_dir)
     present = Views(links)
     incidents = IncidentsService(db, reads, present)
     signer = SessionSigner(link_secret(settings.secret_path), settings.session_ttl_s)
+    estate = (HubEstateService if settings.hub else EstateService)(reads, directory)
+    site = SiteSource(settings.site_path, settings.site, on_site_saved)
     return WebContext(
         settings=settings,
         db=db,
@@ -129,10 +164,13 @@ def _context(settings: WebSettings, db: Database, templates: Jinja2Templates) ->
         events=EventService(reads, present),
         alerts=AlertService(db, reads, present, incidents),
         incidents=incidents,
-        estate=EstateService(reads, directory),
+        estate=estate,
         links=links,
         hub=LiveHub(heartbeat_s=settings.heartbeat_s),
         templates=templates,
+        cameras=CameraService(CameraReads(db), site, estate, links, live),
+        geometry=GeometryService(site),
+        rules=RulesService(site),
     )
 
 
@@ -208,7 +246,13 @@ def _error_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
         return page(request, exc.status_code, _TITLES.get(exc.status_code, "Something is wrong"), [str(exc.detail)])
 
 
-_TITLES = {404: "Not found", 405: "Not allowed", 409: "That cannot be done now", 422: "That is not right"}
+_TITLES = {
+    403: "Not yours to change",
+    404: "Not found",
+    405: "Not allowed",
+    409: "That cannot be done now",
+    422: "That is not right",
+}
 
 
 def _problem(error: Any) -> dict[str, str]:

@@ -9,6 +9,7 @@ every store-bound route takes ``Scope``, which the services apply to every query
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -17,14 +18,18 @@ from fastapi.templating import Jinja2Templates
 
 from storewatch.store.db import Database
 from storewatch.web.auth import COOKIE, AuthService
+from storewatch.web.camera_service import CameraService
 from storewatch.web.directory import StoreDirectory
+from storewatch.web.errors import ForbiddenError
+from storewatch.web.geometry_service import GeometryService
 from storewatch.web.incident_service import IncidentsService
 from storewatch.web.live import LiveHub
 from storewatch.web.media import MediaLinks
+from storewatch.web.rules_service import RulesService
 from storewatch.web.scope import StoreScope
 from storewatch.web.services import AlertService, EstateService, EventService
 from storewatch.web.settings import WebSettings
-from storewatch.web.users import User
+from storewatch.web.users import Role, User
 
 
 class NotAuthenticatedError(Exception):
@@ -46,6 +51,9 @@ class WebContext:
     links: MediaLinks
     hub: LiveHub
     templates: Jinja2Templates
+    cameras: CameraService
+    geometry: GeometryService
+    rules: RulesService
 
 
 def get_context(request: Request) -> WebContext:
@@ -74,3 +82,25 @@ def store_scope(user: CurrentUser) -> StoreScope:
 
 
 Scope = Annotated[StoreScope, Depends(store_scope)]
+
+
+def require_role(*roles: Role) -> Callable[[User], User]:
+    """A dependency that lets only users with one of ``roles`` through (403 for the others); store scope is still
+    the services' to apply (a manager changes only their own stores).
+
+    >>> check = require_role(Role.ADMIN)
+    >>> check(User("u1", "ana", "", Role.ADMIN, ("*",), False, "")).username
+    'ana'
+    """
+    allowed = ", ".join(r.value for r in roles)
+
+    def check(user: CurrentUser) -> User:
+        if user.role not in roles:
+            raise ForbiddenError(f"this needs the role {allowed}; you are {user.role.value}")
+        return user
+
+    return check
+
+
+Editor = Annotated[User, Depends(require_role(Role.ADMIN, Role.MANAGER))]
+"""Who may change zones and rules: an administrator, or a manager (for their own stores)."""

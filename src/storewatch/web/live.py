@@ -100,6 +100,12 @@ class LiveHub:
             if client.scope.allows(message.store):
                 client.put(wire)
 
+    @property
+    def position(self) -> str:
+        """The id of the newest message (``<feed>-<number>``): a page rendered after reading it shows everything
+        up to it, so its script can skip what a new stream replays up to there."""
+        return f"{self.feed_id}-{self._number}"
+
     def stats(self) -> dict[str, int]:
         return {
             "clients": len(self._clients),

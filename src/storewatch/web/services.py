@@ -8,6 +8,7 @@ incidents of its event (``IncidentsService.on_alert_acknowledged``), as the sign
 from __future__ import annotations
 
 import builtins
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -116,12 +117,22 @@ class AlertService:
 class EstateService:
     """The estate overview: each store the user may see, its cameras' health, waiting alerts, open incidents."""
 
+    SEEN_FOR_S = 5.0
+    """The stores the database names are read again after this long (every page's store list needs them)."""
+
     def __init__(self, reads: ReadModels, directory: StoreDirectory) -> None:
         self.reads, self.directory = reads, directory
+        self._seen: tuple[float, list[str]] = (float("-inf"), [])
 
     def store_ids(self, scope: StoreScope) -> list[str]:
         """The stores the user may see: the site file's, then any other the database names."""
-        return list(dict.fromkeys(scope.filter([*self.directory.configured, *self.reads.stores_seen()])))
+        return list(dict.fromkeys(scope.filter([*self.directory.configured, *self.stores_seen()])))
+
+    def stores_seen(self) -> list[str]:
+        at, stores = self._seen
+        if time.monotonic() - at > self.SEEN_FOR_S:
+            self._seen = (time.monotonic(), stores := self.reads.stores_seen())
+        return stores
 
     def overview(self, scope: StoreScope) -> list[StoreSummary]:
         stores = scope.narrow(None)
@@ -131,7 +142,7 @@ class EstateService:
         offline = {p.camera: p for p in open_now if p.type == "camera.offline"}  # offline trumps tampering
         waiting, open_incidents = self.reads.waiting_alerts(stores), self.reads.open_incidents(stores)
         names = dict.fromkeys(
-            scope.filter([*self.directory.configured, *self.reads.stores_seen(), *(c.split("/")[0] for c in seen)])
+            scope.filter([*self.directory.configured, *self.stores_seen(), *(c.split("/")[0] for c in seen)])
         )
         summaries = []
         for store in names:

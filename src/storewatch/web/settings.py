@@ -31,6 +31,15 @@ class WebSettings(BaseModel):
     timezone: str | None = Field(
         None, description="IANA time zone for stores the site file does not name; None: the server's local zone."
     )
+    site_path: Path | None = Field(
+        None,
+        description="The site file itself, for the zone and rules editors to save to (None: they only show).",
+    )
+    hub: bool = Field(
+        False,
+        description="Serve a hub's database (`storewatch hub`): stores and cameras from its registry, its "
+        "configuration versions and sync streams; evidence files stay at the stores.",
+    )
     session_ttl_s: float = Field(12 * 3600.0, ge=60.0, le=30 * 24 * 3600.0, description="How long a login lasts.")
     secure_cookies: bool = Field(False, description="Send the session cookie over HTTPS only (behind TLS).")
     poll_interval_s: float = Field(

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ValidationError
 
 from storewatch.web.deps import WebContext
+from storewatch.web.store_choice import switcher
 from storewatch.web.users import User
 
 M = TypeVar("M", bound=BaseModel)
@@ -21,6 +22,8 @@ NOTICES = {
     "assigned": "Assignment saved.",
     "tagged": "Tags saved.",
     "loss": "Loss recorded.",
+    "rules_live": "Rule settings saved to the site file; the cameras use them now.",
+    "rules_saved": "Rule settings saved to the site file; cameras take them at their next start.",
 }
 """The only texts a ``?notice=`` key shows (nothing from the URL is echoed)."""
 
@@ -28,8 +31,10 @@ NAV = [
     ("overview", "/", "Overview"),
     ("alerts", "/alerts", "Alerts"),
     ("incidents", "/incidents", "Incidents"),
+    ("cameras", "/cameras", "Cameras"),
+    ("rules", "/rules", "Rules"),
 ]
-COMING_SOON = ["Cameras", "Zones", "Rules", "Hub", "Users"]
+COMING_SOON = ["Hub", "Users"]
 
 
 def render(
@@ -37,6 +42,7 @@ def render(
 ) -> HTMLResponse:
     notice = NOTICES.get(request.query_params.get("notice", ""))
     base: dict[str, Any] = {"user": user, "notice": notice, "errors": {}, "values": {}, "form": None}
+    base["switcher"] = None if name.startswith("_") else switcher(ctx, request, user)  # "_": a fragment, no header
     return ctx.templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
 
 

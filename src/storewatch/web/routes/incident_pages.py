@@ -18,6 +18,7 @@ from storewatch.web.routes.api import Id, StoreQ
 from storewatch.web.routes.common import read_form, redirect, render
 from storewatch.web.schemas import AssignIn, IncidentMoveIn, IncidentPublic, LossIn, NoteIn, TagsIn
 from storewatch.web.scope import StoreScope
+from storewatch.web.store_choice import ChosenStore, pick
 from storewatch.web.users import User
 
 router = APIRouter(tags=["pages"], dependencies=[Depends(current_user)], default_response_class=HTMLResponse)
@@ -50,10 +51,12 @@ def incidents(
     ctx: Ctx,
     scope: Scope,
     user: CurrentUser,
+    chosen: ChosenStore,
     state: Annotated[IncidentState | None, Query()] = None,
     store: StoreQ = None,
 ) -> Response:
-    found = ctx.incidents.list(scope, state=state, store=store or None, limit=LIST_LIMIT)
+    store = pick(store, chosen)
+    found = ctx.incidents.list(scope, state=state, store=store, limit=LIST_LIMIT)
     stores = ctx.estate.store_ids(scope)
     return render(
         ctx,

@@ -14,6 +14,7 @@ from storewatch.web.errors import ServiceError
 from storewatch.web.routes.api import Id, StoreQ
 from storewatch.web.routes.common import read_form, redirect, render
 from storewatch.web.schemas import AcknowledgeIn, EventPublic
+from storewatch.web.store_choice import ChosenStore, narrowed, pick
 
 router = APIRouter(tags=["pages"], dependencies=[Depends(current_user)], default_response_class=HTMLResponse)
 
@@ -21,9 +22,10 @@ FEED_LIMIT = 100
 
 
 @router.get("/", summary="Estate overview: stores, camera health, waiting alerts, open incidents")
-def overview(request: Request, ctx: Ctx, scope: Scope, user: CurrentUser) -> Response:
-    stores = ctx.estate.overview(scope)
-    waiting = ctx.alerts.list(scope, status=AlertStatus.WAITING, limit=5)
+def overview(request: Request, ctx: Ctx, scope: Scope, user: CurrentUser, chosen: ChosenStore) -> Response:
+    view = narrowed(scope, chosen)
+    stores = ctx.estate.overview(view)
+    waiting = ctx.alerts.list(view, status=AlertStatus.WAITING, limit=5)
     return render(ctx, request, "overview.html", user, active="overview", stores=stores, waiting=waiting)
 
 
@@ -33,14 +35,16 @@ def alerts(
     ctx: Ctx,
     scope: Scope,
     user: CurrentUser,
+    chosen: ChosenStore,
     status: Annotated[AlertStatus | None, Query()] = None,
     store: StoreQ = None,
 ) -> Response:
+    store = pick(store, chosen)
+    position = ctx.hub.position  # before reading: what changes after it reaches the page over the live feed
     found = ctx.alerts.list(scope, store=store, status=status, limit=FEED_LIMIT)
     stores = ctx.estate.store_ids(scope)
-    return render(
-        ctx, request, "alerts.html", user, active="alerts", alerts=found, status=status, store=store, stores=stores
-    )
+    return render(ctx, request, "alerts.html", user, active="alerts", alerts=found, status=status, store=store,
+                  stores=stores, feed_position=position)  # fmt: skip
 
 
 @router.get("/alerts/{alert_id}", summary="An alert: what happened, evidence, acknowledge")

@@ -1,7 +1,8 @@
 // storewatch dashboard: the little the pages need from JavaScript. Everything works without it except the live feed.
 // - selects marked data-autosubmit submit their form when changed;
 // - the alerts page follows /api/v1/stream (server-sent events) and puts each new or changed alert in place,
-//   rendered by the server (/alerts/<id>/card), so the card looks the same however it arrived.
+//   rendered by the server, so the card looks the same however it arrived: the feed pushes each changed card
+//   (alert_card messages, rendered once for every browser); without one, the page fetches /alerts/<id>/card.
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -27,20 +28,40 @@ function followFeed(feed) {
   source.addEventListener("open", () => setState("live", "Live"));
   source.addEventListener("error", () => setState("connecting", "Reconnecting…"));
 
+  // The page shows everything up to data-feed-position: what the stream replays up to there is older than the page.
+  const [pageFeed, pageNumber] = (feed.dataset.feedPosition || "").split("-");
+  const older = (message) => {
+    const [id, number] = (message.lastEventId || "").split("-");
+    return id === pageFeed && Number(number) <= Number(pageNumber);
+  };
+  const shown = new Map(); // alert id -> what its card showed when last placed
+  const pushed = new Map(); // alert id -> the newest card HTML the feed pushed
+  const busy = (el) => el.contains(document.activeElement) || el.querySelector("details[open]");
+  source.addEventListener("alert_card", (message) => {
+    if (older(message)) return;
+    const { id, html } = JSON.parse(message.data);
+    pushed.set(id, html);
+    const existing = document.getElementById(`alert-${id}`);
+    if (existing && !busy(existing)) existing.replaceWith(parseCard(html)); // e.g. its incident link arrived
+  });
   source.addEventListener("alert", async (message) => {
+    if (older(message)) return;
     const alert = JSON.parse(message.data);
     const existing = document.getElementById(`alert-${alert.id}`);
+    const looks = cardLooks(alert);
+    if (existing && shown.get(alert.id) === looks) return; // only a clip or path picture arrived: the card is the same
     const wanted = (!wantStatus || alert.status === wantStatus) && (!wantStore || alert.store === wantStore);
     if (!wanted) {
       if (existing && !existing.contains(document.activeElement)) existing.remove();
       if (empty) empty.hidden = feed.children.length > 0;
       return;
     }
-    if (existing && (existing.contains(document.activeElement) || existing.querySelector("details[open]"))) {
+    if (existing && busy(existing)) {
       return; // someone is typing a false-alarm reason in this card: leave it alone
     }
-    const card = await fetchCard(alert.id);
+    const card = pushed.has(alert.id) ? parseCard(pushed.get(alert.id)) : await fetchCard(alert.id);
     if (!card) return;
+    shown.set(alert.id, looks);
     const current = document.getElementById(`alert-${alert.id}`);
     if (current) {
       current.replaceWith(card);
@@ -53,12 +74,23 @@ function followFeed(feed) {
   });
 }
 
+function cardLooks(alert) {
+  // Every field _alert_card.html shows: a message that changes none of them needs no new card.
+  const { status, level, explanation, evidence, incident_ids, acknowledged_by, false_alarm_reason, time_to_ack_s } = alert;
+  return JSON.stringify([status, level, explanation, evidence && evidence.snapshot, incident_ids && incident_ids[0],
+    acknowledged_by, false_alarm_reason, time_to_ack_s]);
+}
+
 async function fetchCard(id) {
   const response = await fetch(`/alerts/${encodeURIComponent(id)}/card`, { credentials: "same-origin" });
   if (response.redirected || response.status === 401) { window.location.reload(); return null; }
   if (!response.ok) return null;
+  return parseCard(await response.text());
+}
+
+function parseCard(html) {
   const template = document.createElement("template");
-  template.innerHTML = (await response.text()).trim();
+  template.innerHTML = html.trim();
   return template.content.querySelector("article");
 }
 
