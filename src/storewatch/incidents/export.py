@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,9 +16,16 @@ from storewatch.store.incidents import IncidentNotFoundError, IncidentRepository
 from storewatch.store.models import CustodyAction
 
 
-def export_incident(database: Database, incident_id: str, out: Path, actor: str) -> tuple[Path, int]:
+def export_incident(
+    database: Database,
+    incident_id: str,
+    out: Path,
+    actor: str,
+    progress: Callable[[float, str], None] | None = None,
+) -> tuple[Path, int]:
     """Write the pack of ``incident_id`` to ``out``; returns the path and how many evidence files it holds.
-    Evidence files that were deleted since (retention) are listed in the record but not packed."""
+    Evidence files that were deleted since (retention) are listed in the record but not packed. ``progress`` as
+    for ``build_pack``."""
     repo = IncidentRepository(database)
     incident = repo.get(incident_id)
     if incident is None:
@@ -36,7 +44,7 @@ def export_incident(database: Database, incident_id: str, out: Path, actor: str)
     now = datetime.now(UTC)
     record = incident_record(incident, events)
     record["evidence_missing"] = missing
-    build_pack(out, record, files, repo.custody(incident_id), actor=actor, now=now)
+    build_pack(out, record, files, repo.custody(incident_id), actor=actor, now=now, progress=progress)
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
     repo.record_custody(incident_id, actor, CustodyAction.EXPORTED, {"file": out.name, "sha256": digest})
     return out, len(files)

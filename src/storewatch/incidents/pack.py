@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,19 +48,25 @@ def build_pack(
     *,
     actor: str,
     now: datetime | None = None,
+    progress: Callable[[float, str], None] | None = None,
 ) -> Path:
     """Write the pack for ``record`` (JSON-ready: id, title, state, events, timeline...) with the ``evidence``
-    files, the ``custody`` entries so far plus this export by ``actor``; atomic (``.partial`` then renamed)."""
+    files, the ``custody`` entries so far plus this export by ``actor``; atomic (``.partial`` then renamed).
+    ``progress(fraction, message)`` hears how far it is (reading the evidence is the first 60 %, the summary the
+    next 10 %, compressing the rest)."""
+    say = progress or (lambda fraction, message: None)
     now = now or datetime.now(UTC)
     missing = [str(p) for p in evidence if not p.is_file()]
     if missing:
         raise StorewatchError(f"evidence file(s) missing: {', '.join(missing)}")
     entries: dict[str, bytes] = {}
-    for path in evidence:
+    for i, path in enumerate(evidence):
+        say(0.6 * i / max(1, len(evidence)), f"Reading evidence file {i + 1} of {len(evidence)}")
         name = f"evidence/{path.name}"
         if name in entries:
             raise StorewatchError(f"two evidence files are named {path.name}")
         entries[name] = path.read_bytes()
+    say(0.6, "Writing the summary")
     trail = [*custody, {"action": "exported", "actor": actor, "at_utc": now.isoformat()}]
     entries["incident.json"] = json.dumps(record, indent=2, sort_keys=True, default=str).encode()
     entries["custody.json"] = json.dumps(trail, indent=2).encode()
@@ -71,9 +77,13 @@ def build_pack(
     entries[SUMS] = "".join(f"{h}  {n}\n" for n, h in hashes.items()).encode()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".partial")
+    total = sum(len(d) for d in entries.values()) or 1
+    done = 0
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
         for name, data in entries.items():
+            say(0.7 + 0.3 * done / total, f"Compressing {name}")
             z.writestr(name, data)
+            done += len(data)
     tmp.replace(out)
     return out
 

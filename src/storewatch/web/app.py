@@ -42,6 +42,7 @@ from storewatch.web.feed import FeedReader
 from storewatch.web.geometry_service import GeometryService
 from storewatch.web.hub_views import HubEstateService, RegistryDirectory, StoredMediaLinks
 from storewatch.web.incident_service import IncidentsService
+from storewatch.web.jobs import JobRunner
 from storewatch.web.live import ChangeSource, DatabasePoller, LiveHub
 from storewatch.web.media import MediaLinks
 from storewatch.web.present import Views
@@ -53,6 +54,7 @@ from storewatch.web.routes import (
     config_pages,
     hub,
     incident_pages,
+    jobs,
     media,
     pages,
     public,
@@ -103,6 +105,7 @@ def create_app(
                 finally:
                     ctx.hub.close()
                     tasks.cancel_scope.cancel()
+                    await anyio.to_thread.run_sync(ctx.jobs.close)
         finally:
             if database is None:
                 db.close()
@@ -119,7 +122,7 @@ def create_app(
     )
     templates = _templates()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (public, pages, incident_pages, api, api_incidents, media, store_switch, cameras, config_pages):
+    for module in (public, pages, incident_pages, jobs, api, api_incidents, media, store_switch, cameras, config_pages):
         app.include_router(module.router)
     if settings.hub:  # a hub's database: the registry's stores, the hub page
         app.include_router(hub.router)
@@ -171,6 +174,7 @@ def _context(
         cameras=CameraService(CameraReads(db), site, estate, links, live),
         geometry=GeometryService(site),
         rules=RulesService(site),
+        jobs=JobRunner(workers=1),
     )
 
 

@@ -23,6 +23,7 @@ from storewatch.web.directory import StoreDirectory
 from storewatch.web.errors import ForbiddenError
 from storewatch.web.geometry_service import GeometryService
 from storewatch.web.incident_service import IncidentsService
+from storewatch.web.jobs import JobRunner
 from storewatch.web.live import LiveHub
 from storewatch.web.media import MediaLinks
 from storewatch.web.rules_service import RulesService
@@ -54,6 +55,7 @@ class WebContext:
     cameras: CameraService
     geometry: GeometryService
     rules: RulesService
+    jobs: JobRunner
 
 
 def get_context(request: Request) -> WebContext:

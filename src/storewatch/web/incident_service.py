@@ -9,6 +9,7 @@ without a reason, an empty note).
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from storewatch.store.db import Database
 from storewatch.store.incidents import IncidentNotFoundError, IncidentRepository
 from storewatch.store.models import CustodyAction
 from storewatch.web.errors import ConflictError, InvalidError, NotFoundError
+from storewatch.web.jobs import Job, JobRunner, JobsBusyError, Progress
 from storewatch.web.present import Views
 from storewatch.web.readmodels import ReadModels
 from storewatch.web.schemas import (
@@ -120,12 +122,33 @@ class IncidentsService:
         """Write the evidence pack to a new temporary folder (the caller removes it) and record the export."""
         incident = self._load(scope, incident_id)
         folder = Path(tempfile.mkdtemp(prefix="storewatch-pack-"))
-        out = folder / f"incident-{incident.id[:8]}-{_now():%Y%m%d-%H%M%S}.zip"
         try:
-            export_incident(self.db, incident.id, out, user.name)
+            return self._write_pack(incident.id, user, folder, None)
+        except ConflictError:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+
+    def start_export(self, scope: StoreScope, user: User, incident_id: str, jobs: JobRunner) -> Job:
+        """The same pack written by a job (its page shows the progress and offers the file); scope is checked now."""
+        incident = self._load(scope, incident_id)
+        title = f"Evidence pack of incident {incident.id[:8]}"
+        try:
+            return jobs.submit(
+                "evidence_pack",
+                title,
+                owner=user.id,
+                store=incident.store,
+                work=lambda progress, folder: self._write_pack(incident.id, user, folder, progress),
+            )
+        except JobsBusyError as exc:
+            raise ConflictError(exc.message) from exc
+
+    def _write_pack(self, incident_id: str, user: User, folder: Path, progress: Progress | None) -> Path:
+        out = folder / f"incident-{incident_id[:8]}-{_now():%Y%m%d-%H%M%S}.zip"
+        try:
+            export_incident(self.db, incident_id, out, user.name, progress)
         except StorewatchError as exc:
             out.unlink(missing_ok=True)
-            folder.rmdir()
             raise ConflictError(exc.message) from exc
         return out
 

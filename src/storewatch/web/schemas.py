@@ -5,7 +5,7 @@ Public schemas carry URLs to evidence (``/media/...``), never local paths; times
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from storewatch.core.events import EventState, Severity
 from storewatch.incidents.workflow import IncidentState
 from storewatch.store.models import AlertStatus
+from storewatch.web.jobs import Job, JobState
 
 
 class _In(BaseModel):
@@ -145,6 +146,39 @@ class UserPublic(_Out):
     display_name: str
     role: str
     stores: list[str]
+
+
+class JobPublic(_Out):
+    id: str
+    kind: str
+    title: str
+    store: str | None
+    state: str = Field(description="waiting, running, done or failed.")
+    progress: float = Field(ge=0, le=1)
+    message: str
+    error: str | None
+    file_url: str | None = Field(description="Where the finished job's file is (done only).")
+    file_name: str | None
+    created_utc: datetime
+    finished_utc: datetime | None
+
+    @classmethod
+    def of(cls, job: Job) -> JobPublic:
+        done = job.state == JobState.DONE and job.result is not None
+        return cls(
+            id=job.id,
+            kind=job.kind,
+            title=job.title,
+            store=job.store,
+            state=job.state.value,
+            progress=round(job.progress, 3),
+            message=job.message,
+            error=job.error,
+            file_url=f"/api/v1/jobs/{job.id}/file" if done else None,
+            file_name=job.result.name if done and job.result else None,
+            created_utc=datetime.fromtimestamp(job.created, UTC),
+            finished_utc=None if job.finished is None else datetime.fromtimestamp(job.finished, UTC),
+        )
 
 
 class Health(_Out):

@@ -78,6 +78,12 @@ def incident(incident_id: Id, request: Request, ctx: Ctx, scope: Scope, user: Cu
     return render(ctx, request, "incident_detail.html", user, active="incidents", incident=found)
 
 
+@router.post("/incidents/{incident_id}/pack", summary="Start the evidence pack (a job whose page shows progress)")
+def pack(incident_id: Id, ctx: Ctx, scope: Scope, user: CurrentUser) -> Response:
+    job = ctx.incidents.start_export(scope, user, incident_id, ctx.jobs)
+    return redirect(f"/jobs/{job.id}")
+
+
 @router.post("/incidents/{incident_id}/{action}", summary="Work an incident (form): move, note, assign, tags, loss")
 async def act(
     incident_id: Id, action: IncidentAction, request: Request, ctx: Ctx, scope: Scope, user: CurrentUser

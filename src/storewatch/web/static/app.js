@@ -11,7 +11,42 @@ document.addEventListener("DOMContentLoaded", () => {
   }
   const feed = document.querySelector("[data-feed]");
   if (feed) followFeed(feed);
+  const job = document.querySelector("[data-job]");
+  if (job && ["waiting", "running"].includes(job.dataset.jobState)) followJob(job);
 });
+
+// A job's page: polls /api/v1/jobs/<id> twice a second until it ends, moving the bar and showing the file or error.
+function followJob(box) {
+  const q = (name) => box.querySelector(`[data-job-${name}]`);
+  const show = (job) => {
+    const percent = Math.round(job.progress * 100);
+    q("bar").setAttribute("aria-valuenow", percent);
+    q("bar").firstElementChild.style.width = `${percent}%`;
+    q("percent").textContent = `${percent} %`;
+    q("message").textContent = job.message;
+    q("badge").textContent = job.state.charAt(0).toUpperCase() + job.state.slice(1);
+    q("badge").className = `badge job-state-${job.state}`;
+    box.dataset.jobState = job.state;
+    if (job.error) { q("error").textContent = job.error; q("error").hidden = false; }
+    if (job.file_url) {
+      q("link").href = job.file_url;
+      q("link").textContent = `Download ${job.file_name}`;
+      q("file").hidden = false;
+    }
+  };
+  const poll = async () => {
+    try {
+      const reply = await fetch(`/api/v1/jobs/${box.dataset.job}`, { headers: { Accept: "application/json" } });
+      if (reply.ok) {
+        const job = await reply.json();
+        show(job);
+        if (job.state === "done" || job.state === "failed") return;
+      }
+    } catch (err) { /* offline for a moment: try again */ }
+    setTimeout(poll, 500);
+  };
+  setTimeout(poll, 300);
+}
 
 function followFeed(feed) {
   const badge = document.querySelector("[data-live-state]");
