@@ -6,6 +6,7 @@ store's manager, for their stores) may make them."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -358,3 +359,53 @@ def test_every_rule_setting_shown_in_the_form_reads_back_as_the_same_value(rule:
 )
 def test_the_files_own_indentation_is_kept(text: str, expected: tuple[int, int, int]) -> None:
     assert guess_indent(text) == expected
+
+
+def _record_standing(data_dir: Path, camera: str, seconds: int) -> None:
+    """A recorded camera-day: one person standing in the door camera's phones zone for ``seconds`` at 5 fps."""
+    from datetime import UTC, datetime, timedelta
+
+    import numpy as np
+
+    from storewatch.core.detections import Detections
+    from storewatch.runtime.trackrec import TrackRecorder
+
+    rec = TrackRecorder(data_dir / "tracks", camera)
+    t0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    for i in range(5 * seconds):
+        box = Detections(np.array([[230, 120, 250, 200]]), [0.9], [0], [4])
+        rec.add(t0 + timedelta(seconds=i / 5), box, (640, 480))
+    rec.close()
+
+
+def test_trying_rule_settings_on_recorded_days_runs_a_backtest_job_and_saves_nothing(
+    client: TestClient, seeded: Seeded, site_path: Path
+) -> None:
+    _record_standing(seeded.data_dir, "s1/door", 120)
+    login(client, ADMIN)
+    before = site_path.read_text()
+    version = client.get(GEOMETRY).json()["version"]
+    tried = client.post("/rules/backtest", data={"target": "site", "version": version, "loitering.dwell_s": "150"})
+    assert tried.status_code == 303 and tried.headers["location"].startswith("/jobs/"), tried.text
+    job_id = tried.headers["location"].rsplit("/", 1)[-1]
+    for _ in range(200):
+        job = client.get(f"/api/v1/jobs/{job_id}").json()
+        if job["state"] in ("done", "failed"):
+            break
+        time.sleep(0.1)
+    assert job["state"] == "done", job
+    page = client.get(f"/jobs/{job_id}").text
+    assert "Events per camera-day" in page and "1 camera-days replayed" in page
+    outcome = client.get(job["file_url"]).json()
+    loitering = next(r for r in outcome["rules"] if r["rule"] == "loitering")
+    assert (loitering["current_per_camera_day"], loitering["candidate_per_camera_day"]) == (1.0, 0.0)
+    assert site_path.read_text() == before, "a backtest saves nothing"
+
+
+def test_a_backtest_without_recorded_days_or_with_a_bad_setting_says_why(client: TestClient) -> None:
+    login(client, ADMIN)
+    version = client.get(GEOMETRY).json()["version"]
+    none = client.post("/rules/backtest", data={"target": "site", "version": version})
+    assert none.status_code == 409 and "no recorded track history" in none.text
+    bad = client.post("/rules/backtest", data={"target": "site", "version": version, "loitering.dwell_s": "-5"})
+    assert bad.status_code == 422 and "greater than 0" in bad.text

@@ -10,21 +10,26 @@ Site-wide settings reach every store: only an administrator saves them; a camera
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
 from pydantic import ValidationError
 from ruamel.yaml.comments import CommentedMap
 
+from storewatch.behaviour.backtest import CameraDay, backtest, find_history
 from storewatch.behaviour.engine import rule_configs
 from storewatch.behaviour.rules.base import RuleConfig
 from storewatch.behaviour.rules.registry import RULES
 from storewatch.config.schema import SiteConfig
+from storewatch.errors import StorewatchError
 from storewatch.web.config_schemas import SavedPublic
-from storewatch.web.errors import ForbiddenError, InvalidError, NotFoundError
+from storewatch.web.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
+from storewatch.web.jobs import Job, JobRunner, JobsBusyError, Progress
 from storewatch.web.rule_forms import FieldSpec, field_specs, parse, rule_title, show
 from storewatch.web.scope import StoreScope
 from storewatch.web.site_file import SiteFileInvalidError, camera_node, flow_map, sync_map
@@ -154,6 +159,84 @@ class RulesService:
         self, scope: StoreScope, user: User, target: str, form: Mapping[str, str], version: str | None
     ) -> SavedPublic:
         """Validate ``form`` (fields ``rule.setting``) with each rule's model and save it to the site file."""
+        chosen, edit = self._edit(scope, user, target, form)
+        try:
+            saved = self.source.change(version, edit)
+        except SiteFileInvalidError as exc:
+            raise RulesInvalidError(*_issues_to_fields(exc)) from exc
+        live = self.source.apply(saved.site)
+        where = "site-wide" if target == SITE else f"for {chosen.label}"
+        return SavedPublic(
+            version=saved.version,
+            backup=saved.backup.name if saved.backup else None,
+            applied_live=live,
+            message=f"Rule settings {where} saved; "
+            + ("the cameras use them now." if live else "cameras take them at their next start."),
+        )
+
+    def start_backtest(
+        self,
+        scope: StoreScope,
+        user: User,
+        target: str,
+        form: Mapping[str, str],
+        version: str | None,
+        *,
+        tracks: Path,
+        jobs: JobRunner,
+    ) -> Job:
+        """Replay the recorded track history of the target's cameras (within ``scope``) under the saved settings
+        and under ``form``'s, as a job (``backtest.json``: events per camera-day per rule, before and after).
+        Nothing is saved."""
+        chosen, edit = self._edit(scope, user, target, form)
+        current = self.source.snapshot().site
+        try:
+            candidate = self.source.change(version, edit, dry_run=True).site
+        except SiteFileInvalidError as exc:
+            raise RulesInvalidError(*_issues_to_fields(exc)) from exc
+        cameras = {t.key for t in self._targets(current, scope, user) if t.key != SITE}
+        if target != SITE:
+            cameras &= {target}
+        try:
+            history = [d for d in find_history(tracks) if d.camera in cameras]
+        except StorewatchError as exc:
+            history, reason = [], exc.message
+        else:
+            reason = "none of them is of these cameras"
+        if not history:
+            raise ConflictError(
+                f"no recorded track history to replay ({reason}); the runner keeps it when runtime.record_tracks is on"
+            )
+
+        def work(progress: Progress, folder: Path) -> Path:
+            done = 0
+
+            def replayed(day: CameraDay) -> None:
+                nonlocal done
+                done += 1
+                progress(
+                    done / len(history), f"Replayed {done} of {len(history)} camera-days ({day.camera}, {day.day})"
+                )
+
+            progress(0.0, f"Replaying {len(history)} camera-days twice (saved and new settings)")
+            result = backtest(current, candidate, history, on_file=replayed)
+            rows = [r for r in result.table() if r["current_per_camera_day"] or r["candidate_per_camera_day"]]
+            out = folder / "backtest.json"
+            summary = {"target": chosen.label, "camera_days": result.camera_days, "rules": rows}
+            out.write_text(json.dumps(summary, indent=2))
+            return out
+
+        store = target.partition("/")[0] if target != SITE else None
+        try:
+            return jobs.submit("backtest", f"Backtest: {chosen.label}", owner=user.id, store=store, work=work)
+        except JobsBusyError as exc:
+            raise ConflictError(exc.message) from exc
+
+    def _edit(
+        self, scope: StoreScope, user: User, target: str, form: Mapping[str, str]
+    ) -> tuple[Target, Callable[[Any], None]]:
+        """The target (one the user may edit) and the change ``form`` makes to the site file, validated by each
+        rule's settings model (``RulesInvalidError`` with a message per field)."""
         site = self.source.snapshot().site
         chosen = next((t for t in self._targets(site, scope, user) if t.key == target), None)
         if chosen is None:
@@ -186,19 +269,7 @@ class RulesService:
                 store, _, camera = target.partition("/")
                 _sync_rules(camera_node(doc, store, camera), settings)
 
-        try:
-            saved = self.source.change(version, edit)
-        except SiteFileInvalidError as exc:
-            raise RulesInvalidError(*_issues_to_fields(exc)) from exc
-        live = self.source.apply(saved.site)
-        where = "site-wide" if target == SITE else f"for {chosen.label}"
-        return SavedPublic(
-            version=saved.version,
-            backup=saved.backup.name if saved.backup else None,
-            applied_live=live,
-            message=f"Rule settings {where} saved; "
-            + ("the cameras use them now." if live else "cameras take them at their next start."),
-        )
+        return chosen, edit
 
     def _targets(self, site: SiteConfig, scope: StoreScope, user: User) -> list[Target]:
         found = [Target(SITE, "Site-wide", may_edit_site(user))]

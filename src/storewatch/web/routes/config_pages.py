@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from storewatch.web.config_schemas import GeometryCheckPublic, GeometryIn, GeometryPublic, SavedPublic
 from storewatch.web.deps import Ctx, CurrentUser, Editor, Scope, current_user
+from storewatch.web.errors import ConflictError
 from storewatch.web.geometry_service import ShapesInvalidError
 from storewatch.web.routes.cameras import CameraP, StoreP
 from storewatch.web.routes.common import redirect, render
@@ -95,3 +96,27 @@ async def save_rules(request: Request, ctx: Ctx, scope: Scope, user: Editor) -> 
         return render(ctx, request, "rules.html", user, 422, active="rules", page=page)
     notice = "rules_live" if saved.applied_live else "rules_saved"
     return redirect(f"/rules?target={quote(target, safe='/')}&notice={notice}")
+
+
+@router.post(
+    "/rules/backtest",
+    tags=["pages"],
+    response_class=HTMLResponse,
+    summary="Try the form's rule settings on the recorded track history (a job; nothing is saved)",
+)
+async def backtest_rules(request: Request, ctx: Ctx, scope: Scope, user: Editor) -> Response:
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    target = form.pop("target", SITE) or SITE
+    version = form.pop("version", None) or None
+    tracks = ctx.settings.data_dir / "tracks"
+    try:
+        job = await run_in_threadpool(
+            lambda: ctx.rules.start_backtest(scope, user, target, form, version, tracks=tracks, jobs=ctx.jobs)
+        )
+    except RulesInvalidError as exc:
+        page = ctx.rules.page(scope, user, target, values=form, errors=exc.errors, general=exc.general)
+        return render(ctx, request, "rules.html", user, 422, active="rules", page=page)
+    except ConflictError as exc:
+        page = ctx.rules.page(scope, user, target, values=form, general=[exc.message])
+        return render(ctx, request, "rules.html", user, 409, active="rules", page=page)
+    return redirect(f"/jobs/{job.id}")

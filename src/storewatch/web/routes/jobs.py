@@ -3,6 +3,9 @@ the user's recent jobs. A job is its owner's (an administrator sees every job) a
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
@@ -38,8 +41,16 @@ def jobs_page(request: Request, ctx: Ctx, scope: Scope, user: CurrentUser) -> Re
 
 @router.get("/jobs/{job_id}", summary="A long operation: its progress, then its file", response_class=HTMLResponse)
 def job_page(job_id: Id, request: Request, ctx: Ctx, scope: Scope, user: CurrentUser) -> Response:
-    job = JobPublic.of(_job(ctx, job_id, user, scope))
-    return render(ctx, request, "job.html", user, active="jobs", job=job)
+    job = _job(ctx, job_id, user, scope)
+    return render(ctx, request, "job.html", user, active="jobs", job=JobPublic.of(job), outcome=_outcome(job))
+
+
+def _outcome(job: Job) -> dict[str, Any] | None:
+    """What a finished job shows on its page besides its file (a backtest: its table)."""
+    if job.kind != "backtest" or job.state != JobState.DONE or job.result is None or not job.result.is_file():
+        return None
+    found: dict[str, Any] = json.loads(job.result.read_text())
+    return found
 
 
 @router.get("/api/v1/jobs/{job_id}", summary="A long operation's state and progress")
@@ -54,4 +65,5 @@ def job_file(job_id: Id, ctx: Ctx, scope: Scope, user: CurrentUser) -> FileRespo
         raise ConflictError(f"the job is {job.state.value}; its file is there when it is done")
     if not job.result.is_file():
         raise NotFoundError("the job's file is gone (jobs are kept an hour)")
-    return FileResponse(job.result, media_type="application/zip", filename=job.result.name)
+    kind = "application/zip" if job.result.suffix == ".zip" else "application/json"
+    return FileResponse(job.result, media_type=kind, filename=job.result.name)

@@ -15,7 +15,8 @@ document.addEventListener("DOMContentLoaded", () => {
   if (job && ["waiting", "running"].includes(job.dataset.jobState)) followJob(job);
 });
 
-// A job's page: polls /api/v1/jobs/<id> twice a second until it ends, moving the bar and showing the file or error.
+// A job's page: polls /api/v1/jobs/<id> twice a second, moving the bar; when the job ends the page is loaded again
+// (the server renders the file link, the error or the outcome, e.g. a backtest's table).
 function followJob(box) {
   const q = (name) => box.querySelector(`[data-job-${name}]`);
   const show = (job) => {
@@ -40,7 +41,7 @@ function followJob(box) {
       if (reply.ok) {
         const job = await reply.json();
         show(job);
-        if (job.state === "done" || job.state === "failed") return;
+        if (job.state === "done" || job.state === "failed") { window.location.reload(); return; }
       }
     } catch (err) { /* offline for a moment: try again */ }
     setTimeout(poll, 500);
