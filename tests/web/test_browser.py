@@ -132,6 +132,14 @@ def test_live_alert_to_resolved_incident(browser: Any, server: Server, seeded: S
     evidence = page.locator(".evidence img.thumb").first
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=evidence.element_handle())
     _shot(page, "incident", "desktop")
+
+    page.get_by_role("button", name="Export evidence pack").click()
+    page.wait_for_url(f"{server.url}/jobs/*")
+    download = page.locator("[data-job-link]")
+    download.wait_for()  # the page follows the job and shows the file when it is ready
+    assert page.locator("[data-job-badge]").inner_text() == "Done"
+    assert download.inner_text().startswith("Download incident-")
+    _shot(page, "job-done", "desktop")
     assert not page.js_errors, page.js_errors
 
 
@@ -145,6 +153,8 @@ def test_every_page_at_phone_and_desktop_size(browser: Any, server: Server, seed
         ("overview", "/"),
         ("incidents", "/incidents"),
         ("incidents-empty", "/incidents?state=investigating"),
+        ("analytics", "/analytics"),
+        ("jobs-empty", "/jobs"),
         ("alert-waiting", f"/alerts/{seeded.alerts['walkout']}"),
         ("incident-open", f"/incidents/{seeded.incidents['walkout']}"),
         ("not-found", "/incidents/" + "0" * 32),

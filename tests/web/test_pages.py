@@ -135,3 +135,25 @@ def test_a_guard_cannot_open_another_stores_pages(guard: TestClient, seeded: See
     assert guard.get(f"/incidents/{seeded.incidents['walkout']}").status_code == 404
     assert guard.get(f"/alerts/{seeded.alerts['walkout']}").status_code == 404
     assert "Gran Via" not in guard.get("/").text
+
+
+def test_analytics_counts_the_users_stores_events_by_day_hour_kind_and_camera(app_client: TestClient) -> None:
+    from tests.web.conftest import login
+    from tests.web.seed import ADMIN, GUARD
+
+    def stat(html: str, label: str) -> str:
+        found = re.search(rf'<span class="stat-value">([^<]*)</span><span class="stat-label">{label}', html)
+        assert found, label
+        return found.group(1)
+
+    page = login(app_client, ADMIN).get("/analytics").text
+    assert stat(page, "behaviour events") == "4" and stat(page, "camera problems") == "2"
+    assert re.search(r'title="s1/aisle-3: 2"><span class="bar-label">Aisle 3 electronics', page)
+    assert 'title="loitering: 2"' in page and 'title="walk_out: 1"' in page
+    only_s2 = login(app_client, ADMIN).get("/analytics?store=s2").text
+    assert stat(only_s2, "behaviour events") == "1"
+    app_client.post("/logout")
+    guard = login(app_client, GUARD).get("/analytics").text  # stores: s2 only
+    assert stat(guard, "behaviour events") == "1" and "Aisle 3" not in guard
+    assert app_client.get("/analytics?store=s1").status_code == 404
+    assert app_client.get("/analytics?days=5").status_code == 422

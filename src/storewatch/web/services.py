@@ -40,7 +40,8 @@ def _limit(limit: int) -> int:
     return limit
 
 
-def _stores(scope: StoreScope, store: str | None) -> list[str] | None:
+def stores_of(scope: StoreScope, store: str | None) -> list[str] | None:
+    """The stores a query reads (``StoreScope.narrow``); a store outside the scope is not found (404)."""
     try:
         return scope.narrow(store)
     except OutOfScopeError as exc:
@@ -60,7 +61,7 @@ class EventService:
         since: datetime | None = None,
         limit: int = 100,
     ) -> builtins.list[EventPublic]:
-        rows = self.reads.events_list(_stores(scope, store), since, _limit(limit), type_prefix)
+        rows = self.reads.events_list(stores_of(scope, store), since, _limit(limit), type_prefix)
         return [self.views.event(r) for r in rows]
 
     def get(self, scope: StoreScope, event_id: str) -> EventPublic:
@@ -78,7 +79,7 @@ class AlertService:
     def list(
         self, scope: StoreScope, *, store: str | None = None, status: AlertStatus | None = None, limit: int = 100
     ) -> builtins.list[AlertPublic]:
-        return self.present(self.repo.list(store=_stores(scope, store), status=status, limit=_limit(limit)))
+        return self.present(self.repo.list(store=stores_of(scope, store), status=status, limit=_limit(limit)))
 
     def get(self, scope: StoreScope, alert_id: str) -> AlertPublic:
         return self.present([self._record(scope, alert_id)])[0]

@@ -33,6 +33,8 @@ NAV = [
     ("incidents", "/incidents", "Incidents"),
     ("cameras", "/cameras", "Cameras"),
     ("rules", "/rules", "Rules"),
+    ("analytics", "/analytics", "Analytics"),
+    ("jobs", "/jobs", "Jobs"),
 ]
 COMING_SOON = ["Hub", "Users"]
 

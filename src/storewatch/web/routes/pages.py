@@ -1,13 +1,14 @@
-"""Pages: the estate overview, the live alerts feed, an alert, acknowledging it; logging out."""
+"""Pages: the estate overview, analytics, the live alerts feed, an alert, acknowledging it; logging out."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from storewatch.store.models import AlertStatus
+from storewatch.web.analytics import AnalyticsService
 from storewatch.web.auth import COOKIE
 from storewatch.web.deps import Ctx, CurrentUser, Scope, current_user
 from storewatch.web.errors import ServiceError
@@ -27,6 +28,23 @@ def overview(request: Request, ctx: Ctx, scope: Scope, user: CurrentUser, chosen
     stores = ctx.estate.overview(view)
     waiting = ctx.alerts.list(view, status=AlertStatus.WAITING, limit=5)
     return render(ctx, request, "overview.html", user, active="overview", stores=stores, waiting=waiting)
+
+
+@router.get("/analytics", summary="What the events tell: per day, hour of day, kind and camera; alert answers")
+def analytics(
+    request: Request,
+    ctx: Ctx,
+    scope: Scope,
+    user: CurrentUser,
+    chosen: ChosenStore,
+    days: Annotated[Literal[7, 14, 30, 90], Query()] = 14,
+    store: StoreQ = None,
+) -> Response:
+    store = pick(store, chosen)
+    summary = AnalyticsService(ctx.db, ctx.directory).summary(scope, store, days)
+    stores = ctx.estate.store_ids(scope)
+    return render(ctx, request, "analytics.html", user, active="analytics", summary=summary, store=store,
+                  stores=stores, days=days)  # fmt: skip
 
 
 @router.get("/alerts", summary="Live alerts feed")
