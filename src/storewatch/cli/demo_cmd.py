@@ -39,9 +39,9 @@ def demo(
     the dashboard (live alerts, incidents, the camera view, the zone and rules editors) at the printed address.
     The site file is written into the data folder on the first run and is the demo's from then on."""
     from storewatch.analysis.tracking import open_detector
-    from storewatch.cli.serve_cmd import _listen
     from storewatch.config.loader import load_site_config
     from storewatch.demo.run import DemoRun
+    from storewatch.web.background import listen
 
     site_path = _site_file(data_dir, video)
     site = load_site_config(site_path)
@@ -49,7 +49,7 @@ def demo(
         update={k: v for k, v in (("backend", backend), ("threads", threads)) if v is not None}
     )
     detector = open_detector(det_cfg)  # a missing model is a message with its fix, before anything starts
-    sock = _listen(host, port)
+    sock = listen(host, port)
     bound_host, bound_port = sock.getsockname()[:2]
     alerts = _AlertPrinter()
     run = DemoRun(site, site_path, data_dir, detector, sock, on_alert=alerts)

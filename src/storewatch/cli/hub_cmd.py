@@ -136,15 +136,14 @@ def _serve(
 
 def _dashboard(database: str, web: WebOptions, console: Console) -> Any:
     """The dashboard on the hub's database, on a thread of this process (its own connection pool)."""
-    from storewatch.cli.serve_cmd import _listen
     from storewatch.web import WebSettings, create_app
-    from storewatch.web.background import WebServerThread
+    from storewatch.web.background import WebServerThread, listen
 
     def first_admin(name: str, password: str) -> None:
         console.print(f"[bold yellow]created the first user: {name}, password {password}[/]  (shown once)")
 
     settings = WebSettings(data_dir=web.data_dir, database_url=database, hub=True)
-    thread = WebServerThread(create_app(settings, on_first_admin=first_admin), _listen(web.host, web.port))
+    thread = WebServerThread(create_app(settings, on_first_admin=first_admin), listen(web.host, web.port))
     thread.start()
     return thread
 

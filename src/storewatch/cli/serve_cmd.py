@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -43,6 +42,7 @@ def serve(
 
     from storewatch.config.loader import load_site_config
     from storewatch.web import WebSettings, create_app
+    from storewatch.web.background import listen
 
     _check_zone(timezone)
     site = load_site_config(config) if config is not None else None
@@ -65,7 +65,7 @@ def serve(
             bold=True,
         )
 
-    sock = _listen(host, port)
+    sock = listen(host, port)
     app = create_app(settings, on_first_admin=first_admin)
     bound_host, bound_port = sock.getsockname()[:2]
     typer.echo(f"storewatch serve: http://{bound_host}:{bound_port}/ (data in {data_dir})")
@@ -80,22 +80,6 @@ def openapi() -> None:
 
     app = create_app(WebSettings(data_dir=DEFAULT_DATA_DIR))
     typer.echo(json.dumps(app.openapi(), indent=2))
-
-
-def _listen(host: str, port: int) -> socket.socket:
-    """The listening socket, made here so a port in use is a clear message, not a server's traceback."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise StorewatchError(
-            f"cannot listen on {host}:{port}: {exc.strerror or exc}", fix="choose another --port or --host"
-        ) from exc
-    sock.listen(128)
-    return sock
 
 
 def _check_zone(name: str | None) -> None:

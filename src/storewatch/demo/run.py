@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import logging
 import socket
-import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,13 +36,11 @@ class DemoRun:
     sock: socket.socket
     on_alert: Callable[[dict[str, Any]], None]
     password: str | None = None
-    _threads: list[threading.Thread] = field(default_factory=list)
 
     def start(self) -> None:
-        import uvicorn
-
         from storewatch.runtime.runner import SiteRunner
         from storewatch.web import WebSettings, create_app
+        from storewatch.web.background import WebServerThread
         from storewatch.web.runner_view import RunnerCameras
 
         self.inbox = AlertInbox(self.on_alert)
@@ -59,27 +55,22 @@ class DemoRun:
         )
         app = create_app(settings, live=cameras, on_site_saved=self._apply, on_first_admin=self._first_admin)
         self.runner.start()
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3))
-        thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, name="web", daemon=True)
-        thread.start()
-        self._threads.append(thread)
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not self.server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise StorewatchError("the dashboard did not start (see the messages above)")
-            time.sleep(0.05)
+        self.web = WebServerThread(app, self.sock)
+        try:
+            self.web.start(START_TIMEOUT_S)
+        except (RuntimeError, TimeoutError) as exc:
+            self.stop()
+            raise StorewatchError(f"the dashboard did not start ({exc}; see the messages above)") from exc
 
     @property
     def alive(self) -> bool:
-        return all(t.is_alive() for t in self._threads)
+        web = getattr(self, "web", None)
+        return web is not None and web.alive
 
     def stop(self) -> None:
-        server = getattr(self, "server", None)
-        if server is not None:
-            server.should_exit = True
-        for thread in self._threads:
-            thread.join(10)
+        web = getattr(self, "web", None)
+        if web is not None:
+            web.stop()
         runner = getattr(self, "runner", None)
         if runner is not None:
             runner.stop()

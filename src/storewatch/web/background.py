@@ -1,4 +1,5 @@
-"""The web application on a thread of another command's process (``storewatch hub --web-port``).
+"""The web application on a thread of another command's process (``storewatch hub --web-port``, ``storewatch
+demo``), and the listening socket every command that serves it binds first.
 
 uvicorn runs its own event loop on the thread, on a socket the caller bound (so a port in use is the caller's
 clear message); signals stay with the main thread, which calls ``stop``: open live streams end within
@@ -13,6 +14,8 @@ import time
 
 import uvicorn
 from fastapi import FastAPI
+
+from storewatch.errors import StorewatchError
 
 
 class WebServerThread:
@@ -39,6 +42,10 @@ class WebServerThread:
                 raise TimeoutError(f"the web server did not start within {timeout_s} s")
             time.sleep(0.05)
 
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
     def stop(self, timeout_s: float = 10.0) -> None:
         self.server.should_exit = True
         self._thread.join(timeout_s)
@@ -49,3 +56,19 @@ class WebServerThread:
             self.server.run(sockets=[self.sock])
         except BaseException as exc:  # reported by start(); the hub's ingest goes on without the dashboard
             self._failed = exc
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket, made here so a port in use is a clear message, not a server's traceback."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise StorewatchError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}", fix="choose another --port or --host"
+        ) from exc
+    sock.listen(128)
+    return sock
