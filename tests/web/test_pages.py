@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.web.seed import Seeded
@@ -156,4 +157,21 @@ def test_analytics_counts_the_users_stores_events_by_day_hour_kind_and_camera(ap
     guard = login(app_client, GUARD).get("/analytics").text  # stores: s2 only
     assert stat(guard, "behaviour events") == "1" and "Aisle 3" not in guard
     assert app_client.get("/analytics?store=s1").status_code == 404
-    assert app_client.get("/analytics?days=5").status_code == 422
+    assert app_client.get("/analytics?days=0").status_code == 422
+    assert app_client.get("/analytics?days=7").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        ("/alerts?status=waiting", '<input type="hidden" name="status" value="waiting">'),
+        ("/incidents?state=open", '<input type="hidden" name="state" value="open">'),
+        ("/analytics?days=30", '<input type="hidden" name="days" value="30">'),
+    ],
+)
+def test_list_pages_filter_by_store_keeping_their_other_filters(admin: TestClient, url: str, kept: str) -> None:
+    page = admin.get(url + "&store=s2").text
+    form = page[page.index('<form method="get" action="' + url.split("?")[0]) :]
+    form = form[: form.index("</form>")]
+    assert kept in form and '<option value="s2" selected>Serrano</option>' in form
+    assert '<option value="">All stores</option>' in form

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -37,7 +37,7 @@ def analytics(
     scope: Scope,
     user: CurrentUser,
     chosen: ChosenStore,
-    days: Annotated[Literal[7, 14, 30, 90], Query()] = 14,
+    days: Annotated[int, Query(ge=1, le=366, description="How many days back (1-366).")] = 14,
     store: StoreQ = None,
 ) -> Response:
     store = pick(store, chosen)
