@@ -55,7 +55,9 @@ def test_alerts_carry_their_events_explanation_evidence_links_and_incident(admin
     event = seeded.events["walkout"]
     assert walkout["explanation"] == event.explanation and walkout["title"] == "Walk out"
     assert walkout["evidence"]["snapshot"] == f"/media/s1/door/{event.start_utc:%Y-%m-%d}/{event.id}.jpg"
-    assert walkout["evidence"]["clip_type"] == "video/mp4"
+    key = f"s1/door/{event.start_utc:%Y-%m-%d}/{event.id}"
+    assert walkout["evidence"]["clip"] is None, "faces are blurred before a clip is linked"
+    assert walkout["evidence"]["clip_to_protect"] == f"{key}.mp4"
     assert walkout["incident_ids"] == [seeded.incidents["walkout"]]
     assert "/work" not in json.dumps(alerts) and str(seeded.data_dir) not in json.dumps(alerts)  # no local paths
 

@@ -118,6 +118,16 @@ def test_live_alert_to_resolved_incident(browser: Any, server: Server, seeded: S
     assert page.locator(".notice").inner_text() == "Alert acknowledged."
     assert "Acknowledged by ana" in page.locator(f"#alert-{alert_id}").inner_text()
 
+    page.goto(f"{server.url}/alerts/{seeded.alerts['walkout']}")
+    page.get_by_role("button", name="Blur faces and show the clip").click()
+    page.wait_for_url(f"{server.url}/jobs/*")
+    _shot(page, "job-running", "desktop")
+    page.get_by_role("link", name="Watch the clip").click(timeout=120_000)  # models load, every frame searched
+    video = page.locator("video")
+    assert video.get_attribute("src").endswith(".protected.mp4")
+    page.wait_for_function("v => v.readyState >= 1 && v.videoWidth > 0", arg=video.element_handle())
+    _shot(page, "alert-clip", "desktop")
+
     page.goto(f"{server.url}/alerts/{alert_id}")
     _shot(page, "alert", "desktop")
     page.get_by_role("link", name="Open incident").click()

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.web.seed import Seeded
+from storewatch.privacy.clips import protected_path
+from storewatch.web import create_app
+from tests.web.conftest import login, settings_for
+from tests.web.seed import ADMIN, Seeded
 
 
 def _key(seeded: Seeded, name: str, suffix: str) -> str:
@@ -22,7 +26,9 @@ def test_snapshot_is_a_jpeg(admin: TestClient, seeded: Seeded) -> None:
 
 
 def test_clip_supports_range_requests(admin: TestClient, seeded: Seeded) -> None:
-    url = f"/media/{_key(seeded, 'walkout', '.mp4')}"
+    original = seeded.data_dir / "media" / _key(seeded, "walkout", ".mp4")
+    shutil.copy(original, protected_path(original))  # stands in for the faces-blurred copy
+    url = f"/media/{_key(seeded, 'walkout', '.protected.mp4')}"
     whole = admin.get(url)
     assert whole.headers["content-type"] == "video/mp4" and whole.headers["accept-ranges"] == "bytes"
     part = admin.get(url, headers={"Range": "bytes=100-199"})
@@ -31,10 +37,21 @@ def test_clip_supports_range_requests(admin: TestClient, seeded: Seeded) -> None
     assert admin.get(url, headers={"Range": f"bytes={len(whole.content) + 10}-"}).status_code == 416
 
 
-def test_matroska_clips_get_their_type(admin: TestClient, seeded: Seeded) -> None:
+def test_without_face_blurring_clips_are_served_as_recorded_with_their_type(seeded: Seeded) -> None:
+    site = seeded.data_dir / "site.yaml"
+    site.write_text(site.read_text() + "privacy: {enabled: false}\n")
     key = _key(seeded, "walkout", ".mkv")
     (seeded.data_dir / "media" / key).write_bytes(b"\x1a\x45\xdf\xa3 matroska")
-    assert admin.get(f"/media/{key}").headers["content-type"] == "video/x-matroska"
+    with TestClient(create_app(settings_for(seeded.data_dir)), follow_redirects=False) as client:
+        login(client, ADMIN)
+        assert client.get(f"/media/{key}").headers["content-type"] == "video/x-matroska"
+        assert client.get(f"/media/{_key(seeded, 'walkout', '.mp4')}").status_code == 200
+
+
+def test_with_face_blurring_on_a_clips_original_is_never_served(admin: TestClient, seeded: Seeded) -> None:
+    assert admin.get(f"/media/{_key(seeded, 'walkout', '.mp4')}").status_code == 404
+    page = admin.get(f"/alerts/{seeded.alerts['walkout']}").text
+    assert "Blur faces and show the clip" in page and "<video" not in page
 
 
 @pytest.mark.parametrize(

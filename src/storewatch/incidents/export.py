@@ -15,6 +15,16 @@ from storewatch.store.events import EventRepository
 from storewatch.store.incidents import IncidentNotFoundError, IncidentRepository
 from storewatch.store.models import CustodyAction
 
+VIDEO_SUFFIXES = (".mp4", ".mkv")
+
+
+def _rescaled(progress: Callable[[float, str], None] | None, start: float) -> Callable[[float, str], None] | None:
+    """``progress`` for the rest of the work, from ``start`` to 1."""
+    if progress is None:
+        return None
+    outer = progress
+    return lambda fraction, message: outer(start + (1 - start) * fraction, message)
+
 
 def export_incident(
     database: Database,
@@ -22,10 +32,12 @@ def export_incident(
     out: Path,
     actor: str,
     progress: Callable[[float, str], None] | None = None,
+    protect_clip: Callable[[Path, Callable[[float, str], None] | None], Path] | None = None,
 ) -> tuple[Path, int]:
     """Write the pack of ``incident_id`` to ``out``; returns the path and how many evidence files it holds.
     Evidence files that were deleted since (retention) are listed in the record but not packed. ``progress`` as
-    for ``build_pack``."""
+    for ``build_pack``. ``protect_clip(clip, progress)``: the copy of a clip to pack instead of the original (its
+    faces blurred, ``privacy.clips``); without it clips are packed as recorded."""
     repo = IncidentRepository(database)
     incident = repo.get(incident_id)
     if incident is None:
@@ -41,6 +53,17 @@ def export_incident(
                 files.append(path)
     if not events:
         raise StorewatchError(f"incident {incident_id} has no stored events to export")
+    clips = [p for p in files if p.suffix.lower() in VIDEO_SUFFIXES]
+    if protect_clip is not None and clips:
+        share = 0.8  # blurring every frame of the clips is most of the work
+        for i, clip in enumerate(clips):
+
+            def step(fraction: float, message: str, i: int = i) -> None:
+                if progress is not None:
+                    progress(share * (i + fraction) / len(clips), f"Clip {i + 1} of {len(clips)}: {message}")
+
+            files[files.index(clip)] = protect_clip(clip, step)
+        progress = _rescaled(progress, share)
     now = datetime.now(UTC)
     record = incident_record(incident, events)
     record["evidence_missing"] = missing

@@ -29,10 +29,12 @@ log = logging.getLogger(__name__)
 
 
 class SitePrivacy:
-    def __init__(self, site: SiteConfig, config: PrivacyConfig | None = None) -> None:
-        self.config = config or PrivacyConfig()
+    def __init__(self, site: SiteConfig | None, config: PrivacyConfig | None = None) -> None:
+        """``site`` None: no privacy zones known (a dashboard started without the site file), faces still blurred."""
+        self.config = config or (site.privacy if site is not None else PrivacyConfig())
+        stores = site.stores if site is not None else []
         self.masks: dict[str, tuple[PrivacyMask, ...]] = {
-            f"{store.id}/{cam.id}": masks_for_camera(cam) for store in site.stores for cam in store.cameras
+            f"{store.id}/{cam.id}": masks_for_camera(cam) for store in stores for cam in store.cameras
         }
         self._faces: CenterFaceDetector | None = None
         self._tried = False

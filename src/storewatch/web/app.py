@@ -35,6 +35,7 @@ from storewatch.web import views
 from storewatch.web.auth import AuthService, SessionSigner
 from storewatch.web.camera_reads import CameraReads
 from storewatch.web.camera_service import CameraService, LiveCameras
+from storewatch.web.clip_privacy import ClipPrivacy
 from storewatch.web.deps import NotAuthenticatedError, WebContext, current_user
 from storewatch.web.directory import StoreDirectory
 from storewatch.web.errors import ServiceError
@@ -153,9 +154,11 @@ def _context(
     templates.env.filters["when"] = lambda t, store, long=False: views.time_tag(t, directory.timezone(store), long=long)
     templates.env.filters["camera_name"] = directory.camera_name
     templates.env.filters["store_name"] = directory.name
-    reads, links = ReadModels(db), (StoredMediaLinks if settings.hub else MediaLinks)(settings.media_dir)
+    privacy_on = settings.site.privacy.enabled if settings.site is not None else True
+    links = (StoredMediaLinks if settings.hub else MediaLinks)(settings.media_dir, protect_clips=privacy_on)
+    reads, clips = ReadModels(db), ClipPrivacy(settings.site, links)
     present = Views(links)
-    incidents = IncidentsService(db, reads, present)
+    incidents = IncidentsService(db, reads, present, clips)
     signer = SessionSigner(link_secret(settings.secret_path), settings.session_ttl_s)
     estate = (HubEstateService if settings.hub else EstateService)(reads, directory)
     site = SiteSource(settings.site_path, settings.site, on_site_saved)
@@ -175,6 +178,7 @@ def _context(
         geometry=GeometryService(site),
         rules=RulesService(site),
         jobs=JobRunner(workers=1),
+        clips=clips,
     )
 
 

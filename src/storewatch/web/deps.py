@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 from storewatch.store.db import Database
 from storewatch.web.auth import COOKIE, AuthService
 from storewatch.web.camera_service import CameraService
+from storewatch.web.clip_privacy import ClipPrivacy
 from storewatch.web.directory import StoreDirectory
 from storewatch.web.errors import ForbiddenError
 from storewatch.web.geometry_service import GeometryService
@@ -56,6 +57,7 @@ class WebContext:
     geometry: GeometryService
     rules: RulesService
     jobs: JobRunner
+    clips: ClipPrivacy
 
 
 def get_context(request: Request) -> WebContext:

@@ -23,6 +23,7 @@ from storewatch.incidents.workflow import ALLOWED, Incident, IncidentState, Tran
 from storewatch.store.db import Database
 from storewatch.store.incidents import IncidentNotFoundError, IncidentRepository
 from storewatch.store.models import CustodyAction
+from storewatch.web.clip_privacy import ClipPrivacy
 from storewatch.web.errors import ConflictError, InvalidError, NotFoundError
 from storewatch.web.jobs import Job, JobRunner, JobsBusyError, Progress
 from storewatch.web.present import Views
@@ -49,10 +50,12 @@ Change = Callable[[Incident], Incident]
 
 
 class IncidentsService:
-    def __init__(self, database: Database, reads: ReadModels, views: Views) -> None:
+    def __init__(self, database: Database, reads: ReadModels, views: Views, clips: ClipPrivacy | None = None) -> None:
+        """``clips``: packs hold clips with faces blurred (when privacy is on), made as needed."""
         self.db = database
         self.repo = IncidentRepository(database)
         self.reads, self.views = reads, views
+        self.clips = clips
 
     # --- reading ------------------------------------------------------------------------------------------------
     def list(
@@ -146,7 +149,8 @@ class IncidentsService:
     def _write_pack(self, incident_id: str, user: User, folder: Path, progress: Progress | None) -> Path:
         out = folder / f"incident-{incident_id[:8]}-{_now():%Y%m%d-%H%M%S}.zip"
         try:
-            export_incident(self.db, incident_id, out, user.name, progress)
+            protect = self.clips.protected if self.clips is not None and self.clips.links.protect_clips else None
+            export_incident(self.db, incident_id, out, user.name, progress, protect)
         except StorewatchError as exc:
             out.unlink(missing_ok=True)
             raise ConflictError(exc.message) from exc

@@ -31,7 +31,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
 
 from storewatch.errors import StorewatchError
 from storewatch.store.models import new_id
@@ -46,8 +45,8 @@ class JobState(StrEnum):
     FAILED = "failed"
 
 
-class Progress(Protocol):
-    def __call__(self, fraction: float, message: str) -> None: ...
+Progress = Callable[[float, str], None]
+"""Told how far a job is: a fraction 0..1 and a sentence for the person waiting."""
 
 
 Work = Callable[[Progress, Path], Path]
@@ -70,6 +69,8 @@ class Job:
     message: str = "Waiting for a free worker"
     error: str | None = None
     result: Path | None = None
+    link: str | None = None
+    """A page to go back to when it is done (e.g. the alert whose clip it prepared)."""
     created: float = field(default_factory=time.time)
     finished: float | None = None
 
@@ -88,14 +89,16 @@ class JobRunner:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
 
-    def submit(self, kind: str, title: str, *, owner: str, store: str | None, work: Work) -> Job:
+    def submit(
+        self, kind: str, title: str, *, owner: str, store: str | None, work: Work, link: str | None = None
+    ) -> Job:
         """Queue ``work``; ``JobsBusyError`` when ``max_waiting`` jobs already wait."""
         with self._lock:
             self._expire()
             waiting = sum(1 for j in self._jobs.values() if j.state == JobState.WAITING)
             if waiting >= self.max_waiting:
                 raise JobsBusyError(f"{waiting} jobs are already waiting; try again when one has finished")
-            job = Job(new_id(), kind, title, owner, store)
+            job = Job(new_id(), kind, title, owner, store, link=link)
             self._jobs[job.id] = job
         self._pool.submit(self._run, job.id, work)
         return job

@@ -4,8 +4,8 @@ Evidence lies under ``DATA/media/<store>/<camera>/<YYYY-MM-DD>/<file>`` (``runti
 ``/media/<that key>``, made from the last four parts of the recorded path (so a data folder that was moved, or a
 path recorded relative to another working directory, still links). Serving checks, in order: the key is a valid
 media key (``media.store.validate_key``: no ``..``, no hidden names, no backslashes), its store is one the user may
-see, its suffix is an evidence type, and the resolved file is inside the resolved media folder (a symlink cannot
-lead out); anything else is "not found".
+see, its suffix is an evidence type, it is not a clip's original while privacy is on (``protect_clips``), and the
+resolved file is inside the resolved media folder (a symlink cannot lead out); anything else is "not found".
 
 >>> links = MediaLinks(Path("/srv/sw/media"))
 >>> links.url("/old/place/media/s1/door/2026-03-01/e1.jpg")
@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
 from storewatch.media.store import validate_key
+from storewatch.privacy.clips import is_protected, protected_path
 from storewatch.web.schemas import Evidence
 from storewatch.web.scope import StoreScope
 
@@ -37,9 +38,16 @@ class MediaNotServedError(LookupError):
     """Not a file this user may have (the reason is logged, the client only hears 'not found')."""
 
 
+def is_clip(key: str) -> bool:
+    return CONTENT_TYPES.get(PurePosixPath(key).suffix.lower(), "").startswith("video/")
+
+
 class MediaLinks:
-    def __init__(self, media_dir: Path) -> None:
+    def __init__(self, media_dir: Path, *, protect_clips: bool = False) -> None:
+        """``protect_clips``: privacy is on; a clip is linked and served only as its protected copy
+        (``privacy.clips``), and an event whose copy is not made yet says so (``Evidence.clip_to_protect``)."""
         self.media_dir = media_dir
+        self.protect_clips = protect_clips
 
     def url(self, path: str | None) -> str | None:
         key = self.key(path)
@@ -59,16 +67,23 @@ class MediaLinks:
         return key if PurePosixPath(key).suffix.lower() in CONTENT_TYPES else None
 
     def evidence(self, paths: Mapping[str, str]) -> Evidence:
-        clip = self.url(paths.get("clip"))
+        clip, to_protect = self.url(paths.get("clip")), None
+        if clip is not None and self.protect_clips:
+            key = clip.removeprefix("/media/")
+            protected = str(protected_path(PurePosixPath(key)))
+            clip = f"/media/{protected}" if (self.media_dir / protected).is_file() else None
+            to_protect = None if clip else key
         return Evidence(
             snapshot=self.url(paths.get("snapshot")),
             clip=clip,
             clip_type=CONTENT_TYPES.get(PurePosixPath(clip).suffix.lower()) if clip else None,
+            clip_to_protect=to_protect,
             path=self.url(paths.get("path")),
         )
 
-    def resolve(self, key: str, scope: StoreScope) -> tuple[Path, str]:
-        """The file to send for ``key`` and its content type; ``MediaNotServedError`` otherwise."""
+    def resolve(self, key: str, scope: StoreScope, *, original: bool = False) -> tuple[Path, str]:
+        """The file to send for ``key`` and its content type; ``MediaNotServedError`` otherwise. ``original``: a
+        clip's original is wanted by the server itself (to blur it), never to be sent as it is."""
         try:
             validate_key(key)
         except ValueError as exc:
@@ -78,6 +93,8 @@ class MediaLinks:
         content_type = CONTENT_TYPES.get(PurePosixPath(key).suffix.lower())
         if content_type is None:
             raise MediaNotServedError(f"{key}: not an evidence file type")
+        if self.protect_clips and not original and is_clip(key) and not is_protected(PurePosixPath(key)):
+            raise MediaNotServedError(f"{key}: a clip's original (faces not blurred)")
         root = self.media_dir.resolve()
         path = (root / key).resolve()
         if not path.is_relative_to(root) or not path.is_file():

@@ -31,6 +31,10 @@ class Evidence(_Out):
     snapshot: str | None = Field(None, description="URL of the JPEG snapshot.")
     clip: str | None = Field(None, description="URL of the clip (MP4 or Matroska).")
     clip_type: str | None = Field(None, description="MIME type of the clip.")
+    clip_to_protect: str | None = Field(
+        None,
+        description="Media key of a clip whose faces-blurred copy is not made yet (POST /media/protect makes it).",
+    )
     path: str | None = Field(None, description="URL of the picture of where the people involved walked.")
 
 
@@ -157,6 +161,7 @@ class JobPublic(_Out):
     progress: float = Field(ge=0, le=1)
     message: str
     error: str | None
+    link: str | None = Field(description="Where to go back to when it is done.")
     file_url: str | None = Field(description="Where the finished job's file is (done only).")
     file_name: str | None
     created_utc: datetime
@@ -174,6 +179,7 @@ class JobPublic(_Out):
             progress=round(job.progress, 3),
             message=job.message,
             error=job.error,
+            link=job.link,
             file_url=f"/api/v1/jobs/{job.id}/file" if done else None,
             file_name=job.result.name if done and job.result else None,
             created_utc=datetime.fromtimestamp(job.created, UTC),

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
-from fastapi import APIRouter, Depends
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Depends, Form
+from fastapi.responses import FileResponse, Response
 
-from storewatch.web.deps import Ctx, Scope, current_user
+from storewatch.web.deps import Ctx, CurrentUser, Scope, current_user
 from storewatch.web.errors import NotFoundError
 from storewatch.web.media import MediaNotServedError
+from storewatch.web.routes.common import redirect
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["media"], dependencies=[Depends(current_user)])
@@ -28,3 +30,16 @@ def media_file(key: str, ctx: Ctx, scope: Scope) -> FileResponse:
         log.info("media not served: %s", exc)
         raise NotFoundError(f"no evidence file {key!r}") from exc
     return FileResponse(path, media_type=content_type, headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.post("/media/protect", summary="Make a clip's copy with faces blurred (a job; its page shows progress)")
+def protect(
+    key: Annotated[str, Form(max_length=300)],
+    ctx: Ctx,
+    scope: Scope,
+    user: CurrentUser,
+    back: Annotated[str | None, Form(max_length=300)] = None,
+) -> Response:
+    local = back if back and back.startswith("/") and not back.startswith("//") else None  # never another site
+    job = ctx.clips.start(key, scope, user, ctx.jobs, local)
+    return redirect(f"/jobs/{job.id}")
