@@ -5,6 +5,7 @@ PVM action flips ``/pvm/<camera>/state`` to the message and the live feed delive
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 
 from storewatch.config.schema import SiteConfig
+from storewatch.core.detections import Detections
 from storewatch.core.ids import CameraId
 from storewatch.runtime.pipeline import Pipeline
 from storewatch.runtime.pvm import MonitorSpec, PublicViewMonitors
@@ -71,6 +73,30 @@ def test_the_encoded_frame_masks_privacy_zones_and_leaves_the_image_alone() -> N
     assert shown[:, :70].mean() < 50 and shown[:, 90:].mean() > 200  # the left half (privacy) is masked
     assert int(source.min()) == 230  # the detector's image is untouched
     assert pvm.state(OFFICE).frame_age_s is not None
+
+
+def test_faces_are_blurred_on_the_encoder_thread_with_the_people_the_detector_saw() -> None:
+    seen: list[tuple[str, int, str]] = []
+
+    def protect(camera: str, img: np.ndarray, people: Detections) -> np.ndarray:
+        seen.append((camera, len(people), threading.current_thread().name))
+        out = img.copy()
+        for x1, y1, x2, _ in people.xyxy.astype(int):
+            out[y1 : y1 + 20, x1:x2] = 0  # stands in for the blurred head area
+        return out
+
+    pvm = monitors(protect=protect)
+    pvm.start()
+    try:
+        pvm.frame(DOOR)
+        tracked = Detections(np.array([[100, 40, 140, 200]]), [0.9], [0], [7])
+        assert pvm.offer(DOOR, image(230), tracked, Detections.empty())
+        wait_for(lambda: pvm.frame(DOOR) is not None)
+    finally:
+        pvm.stop()
+    shown = cv2.imdecode(np.frombuffer(pvm.frame(DOOR) or b"", np.uint8), cv2.IMREAD_COLOR)
+    assert seen == [("s1/door", 1, "pvm-encoder")]
+    assert shown[45:55, 110:130].mean() < 40 and shown[150:, :].mean() > 200
 
 
 def test_a_message_shows_until_its_time_and_a_newer_one_replaces_it() -> None:

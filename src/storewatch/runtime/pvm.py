@@ -40,7 +40,9 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
+from storewatch.core.detections import Detections
 from storewatch.core.ids import CameraId
+from storewatch.privacy.protect import people_to_protect
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +96,12 @@ class _Monitor:
 class _Pending:
     image: NDArray[np.uint8]
     at_mono: float
+    tracks: Detections | None = None
+    detections: Detections | None = None
+
+
+Protect = Callable[[str, NDArray[np.uint8], Detections], NDArray[np.uint8]]
+"""``privacy.site.SitePrivacy``: the camera's frame as a person may see it, given the people in it."""
 
 
 class PublicViewMonitors:
@@ -108,8 +116,11 @@ class PublicViewMonitors:
         max_width_px: int = 1280,
         quality: int = 80,
         clock: Callable[[], float] = time.monotonic,
+        protect: Protect | None = None,
     ) -> None:
+        """``protect``: faces blurred (on the encoder thread) before the zones are masked and the frame encoded."""
         self._monitors = {cid: _Monitor(spec) for cid, spec in cameras.items()}
+        self.protect = protect
         self.interval_s = 1.0 / fps
         self.viewer_ttl_s = viewer_ttl_s
         self.max_width_px, self.quality = max_width_px, quality
@@ -153,8 +164,15 @@ class PublicViewMonitors:
             self._monitors[camera].until_mono = float("-inf")
 
     # --- the detector thread: keep it cheap --------------------------------------------------------------------
-    def offer(self, camera: CameraId, image: NDArray[np.uint8]) -> bool:
-        """Hand over the camera's newest image if a monitor is watched and a frame is due; True if taken."""
+    def offer(
+        self,
+        camera: CameraId,
+        image: NDArray[np.uint8],
+        tracks: Detections | None = None,
+        detections: Detections | None = None,
+    ) -> bool:
+        """Hand over the camera's newest image (with its tracks and detections: the people whose faces ``protect``
+        blurs) if a monitor is watched and a frame is due; True if taken."""
         monitor = self._monitors.get(camera)
         if monitor is None:
             return False
@@ -164,7 +182,7 @@ class PublicViewMonitors:
         with self._cond:
             if camera in self._pending:
                 self.dropped += 1
-            self._pending[camera] = _Pending(image, now)
+            self._pending[camera] = _Pending(image, now, tracks, detections)
             monitor.offered_mono = now
             self._cond.notify()
         return True
@@ -230,8 +248,12 @@ class PublicViewMonitors:
                 work, self._pending = self._pending, {}
             for camera, pending in work.items():
                 try:
-                    jpeg = encode_frame(pending.image, self._monitors[camera].spec.privacy, self.max_width_px,
-                                        self.quality)  # fmt: skip
+                    image = pending.image
+                    if self.protect is not None:
+                        people = people_to_protect(pending.tracks or Detections.empty(),
+                                                   pending.detections or Detections.empty())  # fmt: skip
+                        image = self.protect(str(camera), image, people)
+                    jpeg = encode_frame(image, self._monitors[camera].spec.privacy, self.max_width_px, self.quality)
                 except Exception:  # top of the loop: a bad frame must not end the monitors
                     log.exception("pvm: frame of %s not encoded", camera)
                     with self._cond:

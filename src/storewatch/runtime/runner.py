@@ -155,6 +155,7 @@ class SiteRunner:
         # With a bucket: evidence is written here first (clips are cut from the ring into files), then uploaded;
         # alert links are served from the bucket. open_media_store checks the bucket now, not at the first alert.
         archive = open_media_store(rt.media) if isinstance(rt.media, S3Media) else None
+        self.privacy = SitePrivacy(site, site.privacy)  # evidence and the live monitors: faces blurred, zones black
         self.evidence = EvidenceWriter(
             media_root,
             self.bus,
@@ -162,14 +163,15 @@ class SiteRunner:
             after_s=rt.clip_after_s,
             quality=rt.snapshot_quality,
             archive=archive,
-            protect=SitePrivacy(site, site.privacy),
+            protect=self.privacy,
         )
         self.link_secret = link_secret(self.data_dir / "secrets" / "links.key")
         self._media_access = MediaAccess(archive or LocalMediaStore(media_root, fsync=False), (self.link_secret,))
         port = rt.status_port if status_port is None else status_port
         self.monitors = PublicViewMonitors(  # the in-store screens; frames encoded only while one is watched
             {cid: MonitorSpec(cam.config.name, [z.polygon for z in cam.config.zones if z.kind == "privacy"])
-             for cid, cam in self.cameras.items()}
+             for cid, cam in self.cameras.items()},
+            protect=self.privacy,
         )  # fmt: skip
         self.live = LiveFeed(self.bus)  # /events/stream
         self.status = StatusServer(
@@ -282,7 +284,7 @@ class SiteRunner:
     # --- on the detector's thread: keep it cheap ----------------------------------------------------------------
     def _on_result(self, camera_id: CameraId, result: FrameResult) -> None:
         cam = self.cameras[camera_id]
-        self.monitors.offer(camera_id, result.frame.image)  # a clock check unless a monitor is watched
+        self.monitors.offer(camera_id, result.frame.image, result.tracks, result.detections)  # cheap unless watched
         meta = result.frame.meta
         if cam.tracks is not None:
             cam.tracks.add(meta.utc, result.tracks, (meta.width, meta.height))
