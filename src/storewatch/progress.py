@@ -40,3 +40,15 @@ def frame_progress(*, disabled: bool = False) -> Progress:
         console=Console(stderr=True),
         disable=disabled,
     )
+
+
+def fraction_progress(*, disabled: bool = False) -> Progress:
+    """A percentage bar with a changing description, for work reported as ``(fraction, message)``."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f} %"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        disable=disabled,
+    )

@@ -141,7 +141,8 @@ def test_live_camera_to_a_verified_evidence_pack(
     evidence = {n for n in names if n.startswith("evidence/")}
     clip_suffix = Path(alert["links"]["clip"].split("?")[0]).suffix  # PETS is MS-MPEG4: Matroska, not MP4
     assert clip_suffix == ".mkv" and any(n.endswith(".jpg") for n in evidence), evidence
-    assert f"evidence/{alert['event_id']}{clip_suffix}" in evidence  # the clip the alert linked to
+    assert f"evidence/{alert['event_id']}.protected.mp4" in evidence  # the alert's clip, faces blurred
+    assert f"evidence/{alert['event_id']}{clip_suffix}" not in evidence  # never the original
     assert {"summary.pdf", "manifest.json", "SHA256SUMS"} <= names
     assert record["state"] == "resolved" and alert["event_id"] in [e["id"] for e in record["events"]]
     kinds = [t["kind"] for t in record["timeline"]]

@@ -20,7 +20,12 @@ from rich.console import Console
 from rich.table import Table
 
 from storewatch.cli.database import DatabaseOpt, DataDirOpt, open_store
+from storewatch.config.loader import load_site_config
 from storewatch.errors import StorewatchError
+from storewatch.progress import fraction_progress
+
+Progress = Callable[[float, str], None]
+ProtectClip = Callable[[Path, Progress | None], Path]
 
 if TYPE_CHECKING:
     from storewatch.incidents.workflow import Incident, IncidentState
@@ -240,25 +245,55 @@ def export(
     incident: Annotated[str | None, typer.Option(help="Incident id (or its first 6+ characters).")] = None,
     event: Annotated[str | None, typer.Option(help="Or: one stored event, without an incident.")] = None,
     by: ByOpt = "",
+    config: Annotated[
+        Path | None, typer.Option(help="The site file: its privacy zones and privacy settings apply to the clips.")
+    ] = None,
+    unblurred: Annotated[
+        bool, typer.Option("--unblurred", help="Pack clips as recorded, faces visible (needs --reason).")
+    ] = False,
+    reason: Annotated[str | None, typer.Option(help="Why the clips must show faces (kept in the custody).")] = None,
     data_dir: DataDirOpt = None,
     database: DatabaseOpt = None,
 ) -> None:
-    """An evidence pack: clips, snapshots, the record as JSON, a PDF summary, SHA-256 manifest, chain of custody."""
+    """An evidence pack: clips, snapshots, the record as JSON, a PDF summary, SHA-256 manifest, chain of custody.
+
+    Clips are packed with faces blurred (as everything people see); the copy is made on first export and kept."""
     if (incident is None) == (event is None):
         raise StorewatchError("give --incident or --event (one of them)")
-    with open_store(data_dir, database) as db:
+    if unblurred and not (reason or "").strip():
+        raise StorewatchError("--unblurred packs faces as recorded: give --reason (it is kept with the pack)")
+    site = load_site_config(config) if config is not None else None
+    protect = None
+    if not unblurred and (site is None or site.privacy.enabled):
+        from storewatch.privacy.clips import ClipProtector
+
+        protect = ClipProtector(site).protected
+    with open_store(data_dir, database) as db, fraction_progress() as bar:
+        task = bar.add_task("Writing the pack", total=1.0)
+
+        def progress(fraction: float, message: str) -> None:
+            bar.update(task, completed=fraction, description=message)
+
         if incident is not None:
             from storewatch.incidents.export import export_incident
             from storewatch.store.incidents import IncidentRepository
 
-            path, n = export_incident(db, IncidentRepository(db).resolve_id(incident), out, _by(by))
+            incident_id = IncidentRepository(db).resolve_id(incident)
+            actor = _by(by) if not unblurred else f"{_by(by)} (unblurred: {reason})"
+            path, n = export_incident(db, incident_id, out, actor, progress, protect)
         else:
             assert event is not None
-            path, n = _export_event(db, event, out, _by(by))
-    typer.echo(f"{path}: evidence pack with {n} evidence file(s); check it with `storewatch incidents verify`")
+            path, n = _export_event(db, event, out, _by(by), protect, progress)
+    blurred = "clips with faces blurred" if protect is not None else "clips as recorded"
+    typer.echo(
+        f"{path}: evidence pack with {n} evidence file(s), {blurred}; check it with `storewatch incidents verify`"
+    )
 
 
-def _export_event(db: Database, event_id: str, out: Path, actor: str) -> tuple[Path, int]:
+def _export_event(
+    db: Database, event_id: str, out: Path, actor: str, protect: ProtectClip | None, progress: Progress
+) -> tuple[Path, int]:
+    from storewatch.incidents.export import VIDEO_SUFFIXES
     from storewatch.incidents.pack import build_pack
     from storewatch.store import EventRepository
 
@@ -266,6 +301,8 @@ def _export_event(db: Database, event_id: str, out: Path, actor: str) -> tuple[P
     if found is None:
         raise StorewatchError(f"no stored event has the id {event_id!r}")
     files = [Path(p) for p in found.evidence.values() if Path(p).is_file()]
+    if protect is not None:
+        files = [protect(f, progress) if f.suffix.lower() in VIDEO_SUFFIXES else f for f in files]
     record = {"id": f"event-{found.id}", "title": found.explanation, "store": found.store, "state": "open",
               "created_utc": found.start_utc.isoformat(), "events": [json.loads(found.model_dump_json())],
               "timeline": []}  # fmt: skip

@@ -11,12 +11,13 @@ protected clip is made once, on a worker (a job with progress), and kept beside 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path, PurePath
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import av
 import numpy as np
@@ -28,6 +29,9 @@ from storewatch.privacy.protect import people_to_protect
 from storewatch.track.bytetrack import ByteTracker
 from storewatch.track.config import TrackerConfig
 from storewatch.video.source import VideoSource
+
+if TYPE_CHECKING:
+    from storewatch.config.schema import SiteConfig
 
 SUFFIX = ".protected.mp4"
 P = TypeVar("P", bound=PurePath)
@@ -114,3 +118,41 @@ def protect_clip(
         raise StorewatchError(f"{clip.name}: the clip has no frames")
     tmp.replace(dst)
     return ProtectedClip(dst, frames, time.perf_counter() - started)
+
+
+class ClipProtector:
+    """Protected copies of a site's clips, made as needed: ``protected(clip, progress)``. The person detector and
+    the face detector are loaded on first use, once (a dashboard or a CLI export that needs no clip loads nothing).
+    """
+
+    def __init__(self, site: SiteConfig | None) -> None:
+        from storewatch.privacy.site import SitePrivacy
+
+        self.site = site
+        self.privacy = SitePrivacy(site)
+        self._detector: Detector | None = None
+        self._lock = threading.Lock()
+
+    def protected(self, clip: Path, progress: Callable[[float, str], None] | None = None) -> Path:
+        """The protected copy of ``clip`` (a file under ``<media>/<store>/<camera>/<day>/``), made now if missing."""
+        done = protected_path(clip)
+        if done.is_file():
+            return done
+        camera = "/".join(clip.parts[-4:-2])
+        if progress is not None:
+            progress(0.0, "Loading the person and face detectors")
+        return protect_clip(clip, camera=camera, protector=self.privacy, detector=self.detector(),
+                            progress=progress).path  # fmt: skip
+
+    def detector(self) -> Detector:
+        with self._lock:
+            if self._detector is None:
+                from storewatch.analysis.tracking import open_detector
+                from storewatch.detect.config import DetectorConfig
+
+                config = self.site.detector if self.site is not None else DetectorConfig()
+                try:
+                    self._detector = open_detector(config)
+                except OSError as exc:
+                    raise StorewatchError(f"the person detector cannot be loaded ({exc})") from exc
+            return self._detector

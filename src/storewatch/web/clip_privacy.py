@@ -8,13 +8,10 @@ is a job with progress, and the models are loaded on first use (not at start: mo
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from storewatch.errors import StorewatchError
-from storewatch.privacy.clips import is_protected, protect_clip, protected_path
-from storewatch.privacy.site import SitePrivacy
+from storewatch.privacy.clips import ClipProtector, is_protected
 from storewatch.web.errors import ConflictError, NotFoundError
 from storewatch.web.jobs import Job, JobRunner, JobsBusyError, Progress
 from storewatch.web.media import MediaLinks, MediaNotServedError, is_clip
@@ -22,32 +19,21 @@ from storewatch.web.scope import StoreScope
 from storewatch.web.users import User
 
 if TYPE_CHECKING:
-    from storewatch.analysis.tracking import Detector
     from storewatch.config.schema import SiteConfig
 
 
-class ClipPrivacy:
+class ClipPrivacy(ClipProtector):
     def __init__(self, site: SiteConfig | None, links: MediaLinks) -> None:
-        self.site = site
+        super().__init__(site)
         self.links = links
-        self._privacy = SitePrivacy(site)
-        self._detector: Detector | None = None
-        self._lock = threading.Lock()
 
     def protected(self, clip: Path, progress: Progress | None = None) -> Path:
-        """The protected copy of ``clip``, made now when there is none yet. A recorded path is taken under this
-        server's media folder when the file is there (a data folder moved since keeps working)."""
+        """As ``ClipProtector.protected``; a recorded path is taken under this server's media folder when the file is
+        there (a data folder moved since keeps working)."""
         key = self.links.key(str(clip))
         if key is not None and (self.links.media_dir / key).is_file():
             clip = self.links.media_dir / key
-        done = protected_path(clip)
-        if done.is_file():
-            return done
-        camera = "/".join(clip.parts[-4:-2])  # media/<store>/<camera>/<day>/<file>
-        if progress is not None:
-            progress(0.0, "Loading the person and face detectors")
-        return protect_clip(clip, camera=camera, protector=self._privacy, detector=self.detector(),
-                            progress=progress).path  # fmt: skip
+        return super().protected(clip, progress)
 
     def start(self, key: str, scope: StoreScope, user: User, jobs: JobRunner, back: str | None) -> Job:
         """A job making the protected copy of the clip ``key`` (a media key of its original)."""
@@ -67,16 +53,3 @@ class ClipPrivacy:
                                work=work, link=back)  # fmt: skip
         except JobsBusyError as exc:
             raise ConflictError(exc.message) from exc
-
-    def detector(self) -> Detector:
-        with self._lock:
-            if self._detector is None:
-                from storewatch.analysis.tracking import open_detector
-                from storewatch.detect.config import DetectorConfig
-
-                config = self.site.detector if self.site is not None else DetectorConfig()
-                try:
-                    self._detector = open_detector(config)
-                except OSError as exc:
-                    raise StorewatchError(f"the person detector cannot be loaded ({exc})") from exc
-            return self._detector
