@@ -97,3 +97,16 @@ def test_motion_a_tentative_track_makes_is_not_excused():
     newcomer = _tracked([[300, 200, 340, 300]], [0.1], [False])
     gate.look(scene(300), 0.2, newcomer)
     assert len(det.windows) == 1
+
+
+def test_motion_on_a_large_frame_is_found_at_the_right_place():
+    from storewatch.detect.motion import MotionDetector
+
+    m = MotionDetector()
+    still = np.full((576, 768, 3), 90, np.uint8)
+    m.regions(still, 0.0)
+    moved = still.copy()
+    moved[200:400, 300:360] = 250  # a person-sized change on a frame downscaled in two steps
+    (box,) = m.regions(moved, 0.2).tolist()
+    assert box[0] <= 300 and box[1] <= 200 and box[2] >= 360 and box[3] >= 400
+    assert box[2] - box[0] < 140 and box[3] - box[1] < 280
