@@ -104,3 +104,13 @@ def test_decode_rejects_outputs_of_another_input_size():
     out = _outputs(64, 64)
     with pytest.raises(ValueError, match="stride 8: expected 32 cells"):
         decode(out, 32, 64, score_threshold=0.3, nms_iou=0.5)
+
+
+def test_preprocess_matches_the_plain_formula_on_a_real_sized_frame():
+    img = np.random.default_rng(1).integers(0, 256, (320, 416, 3), dtype=np.uint8)
+    from storewatch.detect.nanodet import MEAN_BGR, STD_BGR
+
+    expected = ((img.astype(np.float32) - MEAN_BGR) / STD_BGR).transpose(2, 0, 1)[None]
+    x = preprocess(img)
+    assert x.shape == (1, 3, 320, 416) and x.dtype == np.float32 and x.flags.c_contiguous
+    np.testing.assert_allclose(x, expected, atol=1e-5)

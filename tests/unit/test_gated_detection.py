@@ -97,3 +97,31 @@ def test_motion_a_tentative_track_makes_is_not_excused():
     newcomer = _tracked([[300, 200, 340, 300]], [0.1], [False])
     gate.look(scene(300), 0.2, newcomer)
     assert len(det.windows) == 1
+
+
+def test_motion_on_a_large_frame_is_found_at_the_right_place():
+    from storewatch.detect.motion import MotionDetector
+
+    m = MotionDetector()
+    still = np.full((576, 768, 3), 90, np.uint8)
+    m.regions(still, 0.0)
+    moved = still.copy()
+    moved[200:400, 300:360] = 250  # a person-sized change on a frame downscaled in two steps
+    (box,) = m.regions(moved, 0.2).tolist()
+    assert box[0] <= 300 and box[1] <= 200 and box[2] >= 360 and box[3] >= 400
+    assert box[2] - box[0] < 140 and box[3] - box[1] < 280
+
+
+def test_a_slowly_served_camera_does_not_run_the_full_frame_every_time():
+    det = CountingDetector()
+    gate = GatedDetector(det, full_frame_interval_s=3.0, full_frame_min_frames=5)
+    for i in range(20):  # an overloaded machine serves the camera every 4 s
+        gate.detect(scene(), 4.0 * i)
+    assert det.full == 4  # frames 0, 5, 10, 15, not all 20
+
+
+def test_full_frame_min_frames_must_be_positive():
+    import pytest
+
+    with pytest.raises(ValueError, match="full_frame_min_frames"):
+        GatedDetector(CountingDetector(), full_frame_min_frames=0)

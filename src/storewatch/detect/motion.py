@@ -1,7 +1,9 @@
 """The cheap gate of the cost cascade: where in the frame did something move?
 
 Motion is found on a small grey copy of the frame (``analysis_width_px`` wide, default 160): the difference to a
-running-average background, thresholded, dilated and split into connected blobs. This costs well under a
+running-average background, thresholded, dilated and split into connected blobs. The copy is made in two steps, a
+bilinear resize to twice its size and an exact 2:1 area average: the same smoothing as one area resize (which
+OpenCV does slowly at a fractional ratio: 2.8 ms for 768x576 -> 160x120, against 0.45 ms). This costs well under a
 millisecond per frame and tells the detector which regions need looking at; a still scene costs almost nothing.
 The background adapts with a time constant in seconds, so a parked trolley or a light switched on is absorbed
 and stops counting as motion.
@@ -53,6 +55,8 @@ class MotionDetector:
         h, w = image.shape[:2]
         sw = min(self.config.analysis_width_px, w)
         sh = max(1, round(h * sw / w))
+        if w >= 4 * sw:
+            image = np.asarray(cv2.resize(image, (2 * sw, 2 * sh), interpolation=cv2.INTER_LINEAR), np.uint8)
         grey = cv2.cvtColor(cv2.resize(image, (sw, sh), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
         return np.asarray(cv2.GaussianBlur(grey, (3, 3), 0), np.float32)
 
