@@ -6,8 +6,8 @@ camera's main stream without decoding it (from the detection stream itself when 
 tampering checks and the behaviour rules on the analysed frames. Around them: the event bus, the event store
 (SQLite in the data folder or PostgreSQL; one writer), the evidence writer (snapshot, clip), an events log (JSON
 lines, one file per UTC day), the status server (``/metrics``, ``/status``), the public-view monitors and the
-live event feed it serves, the deterrent actions (``actions.service``) and a maintenance loop (retention, camera
-health changes as events).
+live event feed it serves, the deterrent actions (``actions.service``), a maintenance loop (recording retention,
+camera health changes as events) and the data retention job (``retention``: once at start, then daily).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -38,6 +39,8 @@ from storewatch.media.config import LocalMedia, S3Media, open_media_store
 from storewatch.media.local import LocalMediaStore
 from storewatch.privacy.protect import people_to_protect
 from storewatch.privacy.site import SitePrivacy
+from storewatch.retention.schedule import RetentionScheduler
+from storewatch.retention.service import RetentionService
 from storewatch.runtime.alerting import Alerting, link_secret
 from storewatch.runtime.bus import EventBus
 from storewatch.runtime.camera import FrameSource, open_camera_source
@@ -155,6 +158,7 @@ class SiteRunner:
         # With a bucket: evidence is written here first (clips are cut from the ring into files), then uploaded;
         # alert links are served from the bucket. open_media_store checks the bucket now, not at the first alert.
         archive = open_media_store(rt.media) if isinstance(rt.media, S3Media) else None
+        self.media_root, self.archive = media_root, archive
         self.evidence = EvidenceWriter(
             media_root,
             self.bus,
@@ -183,6 +187,7 @@ class SiteRunner:
         self.database: Database | None = None
         self.store: EventWriter | None = None
         self.incidents: IncidentService | None = None
+        self.retention: RetentionScheduler | None = None
         self.stored_listeners: list[Callable[[Sequence[Event]], None]] = []
         """Given each batch the event writer committed (attached before it starts: none is missed)."""
 
@@ -219,6 +224,12 @@ class SiteRunner:
             if cam.reader is not None:
                 cam.reader.start()
         self.pipeline.start()
+        if self.site.retention.enabled:  # its own thread: purging never holds up capture
+            service = RetentionService(self.database, self.site.retention, self.data_dir, self.media_root, self.archive)
+            self.retention = RetentionScheduler(
+                service.run, self.site.retention.run_at_hour, ZoneInfo(self.site.site.timezone)
+            )
+            self.retention.start()
         for name, target in (("events-log", self._write_events), ("maintenance", self._maintain)):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
@@ -249,6 +260,8 @@ class SiteRunner:
             self.store.stop()
         if self.incidents is not None:
             self.incidents.stop()
+        if self.retention is not None:
+            self.retention.stop()
         if self.database is not None:
             self.database.close()
         self.live.stop()  # ends the event streams, so their request threads finish
