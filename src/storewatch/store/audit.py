@@ -72,6 +72,8 @@ class AuditFilter:
     store: str | None = None
     actor: str | None = None
     action: str | None = None
+    stores: tuple[str, ...] | None = None
+    """Only rows about one of these stores (a reader's scope); None: no such limit."""
 
     def apply(self, query: Select[Any]) -> Select[Any]:
         if self.since is not None:
@@ -82,6 +84,8 @@ class AuditFilter:
                               (AuditRow.action, self.action)):  # fmt: skip
             if value is not None:
                 query = query.where(column == value)
+        if self.stores is not None:
+            query = query.where(AuditRow.store.in_(self.stores))
         return query
 
 

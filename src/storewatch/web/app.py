@@ -32,6 +32,7 @@ from storewatch.runtime.alerting import link_secret
 from storewatch.store.db import Database, default_url, open_database
 from storewatch.store.migrate import upgrade
 from storewatch.web import views
+from storewatch.web.audit import AuditTrail
 from storewatch.web.auth import AuthService, SessionSigner
 from storewatch.web.camera_reads import CameraReads
 from storewatch.web.camera_service import CameraService, LiveCameras
@@ -49,6 +50,7 @@ from storewatch.web.readmodels import ReadModels
 from storewatch.web.routes import (
     api,
     api_incidents,
+    audit_pages,
     cameras,
     config_pages,
     hub,
@@ -119,7 +121,8 @@ def create_app(
     )
     templates = _templates()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (public, pages, incident_pages, api, api_incidents, media, store_switch, cameras, config_pages):
+    for module in (public, pages, incident_pages, api, api_incidents, media, store_switch, cameras, config_pages,
+                   audit_pages):  # fmt: skip
         app.include_router(module.router)
     if settings.hub:  # a hub's database: the registry's stores, the hub page
         app.include_router(hub.router)
@@ -171,6 +174,7 @@ def _context(
         cameras=CameraService(CameraReads(db), site, estate, links, live),
         geometry=GeometryService(site),
         rules=RulesService(site),
+        audit=AuditTrail(db),
     )
 
 

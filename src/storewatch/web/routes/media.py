@@ -7,7 +7,7 @@ import logging
 from fastapi import APIRouter, Depends
 from fastapi.responses import FileResponse
 
-from storewatch.web.deps import Ctx, Scope, current_user
+from storewatch.web.deps import Audit, Ctx, Scope, current_user
 from storewatch.web.errors import NotFoundError
 from storewatch.web.media import MediaNotServedError
 
@@ -21,10 +21,11 @@ router = APIRouter(tags=["media"], dependencies=[Depends(current_user)])
     response_class=FileResponse,
     responses={200: {"content": {"image/jpeg": {}, "video/mp4": {}, "video/x-matroska": {}}}, 404: {}},
 )
-def media_file(key: str, ctx: Ctx, scope: Scope) -> FileResponse:
+def media_file(key: str, ctx: Ctx, scope: Scope, audit: Audit) -> FileResponse:
     try:
         path, content_type = ctx.links.resolve(key, scope)
     except MediaNotServedError as exc:
         log.info("media not served: %s", exc)
         raise NotFoundError(f"no evidence file {key!r}") from exc
+    audit.view_file(key)
     return FileResponse(path, media_type=content_type, headers={"Cache-Control": "private, max-age=3600"})
