@@ -122,7 +122,7 @@ def test_appends_from_many_threads_never_fork(db_url: str) -> None:
                 for i in range(per_thread):
                     log.append(AuditRecord(datetime.now(UTC), f"t{n}", ActorKind.SYSTEM, AuditAction.VIEW,
                                            detail={"n": n, "i": i}))  # fmt: skip
-        except BaseException as exc:  # noqa: BLE001  (reported below)
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     workers = [threading.Thread(target=work, args=(n,)) for n in range(threads)]

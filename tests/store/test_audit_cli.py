@@ -68,7 +68,7 @@ def test_incident_commands_leave_audit_rows_and_verify_names_a_tampered_row(
     assert code == 0 and "OK — 4 row(s) from row 1 to row 4" in out  # the listing was recorded as row 4
     head = next(line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("head: "))
     with sqlite3.connect(data_dir / "storewatch.db") as conn:
-        conn.execute("UPDATE audit_log SET detail = '{\"via\":\"cli\"}' WHERE seq = 2")
+        conn.execute('UPDATE audit_log SET detail = \'{"via":"cli"}\' WHERE seq = 2')
     code, out, _ = _run(capsys, "audit", "verify", "--anchor", head, *d)
     assert code == 1 and "FAILED at row 2: row 2 was edited" in out
     assert _run(capsys, "audit", "verify", "--anchor", "12:zz", *d)[0] == 2
@@ -79,7 +79,7 @@ def test_export_writes_csv_and_json_and_records_itself(
 ) -> None:
     d = ("--data-dir", str(data_dir))
     _run(capsys, "incidents", "show", "inc0001", "--by", "ana", *d)
-    code, out, _ = _run(capsys, "audit", "export", "--csv", str(tmp_path / "a.csv"), "--action", "view", "--by",
+    code, _, _ = _run(capsys, "audit", "export", "--csv", str(tmp_path / "a.csv"), "--action", "view", "--by",
                         "pia", *d)  # fmt: skip
     table = list(csv.DictReader(io.StringIO((tmp_path / "a.csv").read_text())))
     assert code == 0 and [(r["actor"], r["action"]) for r in table] == [("ana", "view")]
