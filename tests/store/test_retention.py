@@ -128,7 +128,7 @@ def test_a_run_purges_old_data_and_keeps_what_held_and_open_incidents_need(
         assert all(p.exists() for p in media[name]), name
     for name in ("closed", "alone"):
         assert not any(p.exists() for p in media[name]), name
-    assert not (root / "media" / "s1" / "till").exists()  # emptied folders are tidied away
+    assert not (root / "media" / "s1" / "till" / f"{OLD:%Y-%m-%d}").exists()  # emptied day folders are tidied away
     assert tracks[("s1/door", OLD.date())].exists()  # the held incident's camera-day
     assert not tracks[("s1/till", OLD.date())].exists() and tracks[("s1/door", RECENT.date())].exists()
     assert logs[OLD].exists() and logs[RECENT].exists() and not logs[OLD - timedelta(days=1)].exists()

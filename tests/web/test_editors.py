@@ -358,3 +358,16 @@ def test_every_rule_setting_shown_in_the_form_reads_back_as_the_same_value(rule:
 )
 def test_the_files_own_indentation_is_kept(text: str, expected: tuple[int, int, int]) -> None:
     assert guess_indent(text) == expected
+
+
+def test_saves_are_recorded_in_the_audit_log(client: TestClient, seeded: Seeded) -> None:
+    from storewatch.store.audit import AuditFilter, AuditLog
+
+    login(client, ADMIN)
+    data = _shapes(client)
+    assert client.put(GEOMETRY, json=_body(data)).status_code == 200
+    assert client.post("/rules", data={"target": "s1/door", "loitering.dwell_s": "60"}).status_code == 303
+    with open_database(default_url(seeded.data_dir)) as db:
+        rows = [(e.actor, e.store, e.target, e.details["what"]) for e in AuditLog(db).list(
+            AuditFilter(action="config_change"), newest_first=False)]  # fmt: skip
+    assert rows == [("ana", "s1", "camera:s1/door", "zones and lines"), ("ana", "s1", "rules:s1/door", "rules")]

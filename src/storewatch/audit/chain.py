@@ -114,6 +114,8 @@ class AuditRecord:
             raise ValueError(f"audit actor must be 1-128 characters, not {self.actor!r}")
         if self.target is not None and len(self.target) > 600:
             raise ValueError("audit target is at most 600 characters")
+        if self.store is not None and len(self.store) > 64:
+            raise ValueError("audit store is at most 64 characters")
         canonical_time(self.at)
         canonical_json(dict(self.detail))
 

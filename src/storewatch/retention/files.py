@@ -108,14 +108,16 @@ def event_logs(root: Path) -> Iterator[DayFile]:
             yield DayFile(Path(entry.path), day, None)
 
 
-def remove_empty_dirs(root: Path, depth: int) -> None:
-    """Remove empty folders up to ``depth`` levels under ``root`` (deepest first), never ``root`` itself."""
-    if depth <= 0 or not root.is_dir():
-        return
-    for entry in _dirs(str(root)):
-        remove_empty_dirs(Path(entry.path), depth - 1)
-        with contextlib.suppress(OSError):  # not empty (or in use): kept
-            os.rmdir(entry.path)
+def remove_empty_days(root: Path, before: date) -> None:
+    """Remove the empty day folders (``root/<store>/<camera>/<day>``) of days before ``before``. Only expired days:
+    today's folder may be empty for a moment while the evidence writer is about to write into it."""
+    for store in _dirs(str(root)):
+        for camera in _dirs(store.path):
+            for day in _dirs(camera.path):
+                found = _day(day.name)
+                if found is not None and found < before:
+                    with contextlib.suppress(OSError):  # not empty: kept
+                        os.rmdir(day.path)
 
 
 def _dirs(path: str) -> list[os.DirEntry[str]]:

@@ -33,7 +33,7 @@ from storewatch.retention.files import (
     classify,
     event_logs,
     local_media,
-    remove_empty_dirs,
+    remove_empty_days,
     track_files,
 )
 from storewatch.store.audit import AuditLog
@@ -154,8 +154,9 @@ class RetentionService:
             if done % 100 == 0:
                 tell(step, done, None)
         tell(step, done, done)
-        if not dry_run:
-            remove_empty_dirs(self.media_root, 3)
+        cutoffs = [c.date() for k in MEDIA_KINDS if (c := report.cutoffs[k]) is not None]
+        if not dry_run and cutoffs:
+            remove_empty_days(self.media_root, min(cutoffs))
 
     def _archived_media(self, report: RetentionReport, kept: dict[str, KeptEvent], dry_run: bool, tell: Progress
                         ) -> None:  # fmt: skip

@@ -27,6 +27,8 @@ import numpy as np
 from storewatch.actions.executor import build_executors
 from storewatch.actions.service import ActionService
 from storewatch.analysis.tracking import FrameResult
+from storewatch.audit.chain import ActorKind, AuditAction
+from storewatch.audit.repeat import RepeatFilter
 from storewatch.behaviour.engine import BehaviourEngine
 from storewatch.behaviour.site import engine_for
 from storewatch.config.schema import Camera, CaptureMode, SiteConfig, Store
@@ -56,6 +58,7 @@ from storewatch.runtime.trackrec import TrackRecorder
 from storewatch.runtime.workers import CaptureSpec
 from storewatch.store import Database, EventWriter, SqlDeliveryLog, default_url, open_database, upgrade
 from storewatch.store.actions import ActionLogRepository
+from storewatch.store.audit import AuditLog
 from storewatch.video.ring import EncodedPacket, PacketCapture, PacketRing
 from storewatch.video.segments import SegmentRecorder, enforce_retention
 
@@ -188,6 +191,7 @@ class SiteRunner:
         self.store: EventWriter | None = None
         self.incidents: IncidentService | None = None
         self.retention: RetentionScheduler | None = None
+        self._repeats = RepeatFilter()
         self.stored_listeners: list[Callable[[Sequence[Event]], None]] = []
         """Given each batch the event writer committed (attached before it starts: none is missed)."""
 
@@ -209,6 +213,7 @@ class SiteRunner:
             executors = build_executors(self.site.actions, self.site.alerts, self.monitors)
             self.actions = ActionService(self.site, self.bus, ActionLogRepository(self.database), executors)
             self.actions.start()
+        self._media_access.on_view = self._media_viewed  # signed alert links: each file's first view recorded
         self.status.start()
         if self.site.alerts.channels:
             # Deliveries live in the event store, so what is pending at a stop or crash is sent after the restart.
@@ -270,7 +275,19 @@ class SiteRunner:
 
     def _acknowledge(self, alert_id: str, false_alarm_reason: str | None) -> str:
         assert self.alerting is not None
-        return self.alerting.acknowledge(alert_id, "signed link", false_alarm_reason)
+        text = self.alerting.acknowledge(alert_id, "signed link", false_alarm_reason)
+        self._audit(AuditAction.ACK, f"alert:{alert_id}", None, false_alarm=false_alarm_reason is not None)
+        return text
+
+    def _media_viewed(self, key: str) -> None:
+        """A file served through a signed alert link: one audit row per file per repeat window."""
+        if self._repeats.first("signed link", f"media:{key}"):
+            self._audit(AuditAction.VIEW, f"media:{key}", key.split("/", 1)[0])
+
+    def _audit(self, action: AuditAction, target: str, store: str | None, **detail: object) -> None:
+        if self.database is not None:
+            AuditLog(self.database).record("signed link", ActorKind.TOKEN, action, store=store, target=target,
+                                           detail={"via": "alert link", **detail})  # fmt: skip
 
     def reconfigure(self, site: SiteConfig) -> None:
         """Take a new configuration of the same site without a restart. What changes live: each camera's zones,

@@ -9,20 +9,16 @@ requests, a thumbnail on every page) is recorded once per ``repeat_window_s``.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from storewatch.audit.chain import ActorKind, AuditAction, AuditEntry
 from storewatch.audit.export import audit_csv
+from storewatch.audit.repeat import REPEAT_WINDOW_S, RepeatFilter
 from storewatch.store.audit import AuditFilter, AuditLog
 from storewatch.store.db import Database
 from storewatch.web.users import User
-
-REPEAT_WINDOW_S = 600.0
-RECENT_MAX = 10_000
 
 
 class AuditTrail:
@@ -33,9 +29,7 @@ class AuditTrail:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.log = AuditLog(database)
-        self.repeat_window_s, self.clock = repeat_window_s, clock
-        self._recent: OrderedDict[tuple[str, str, str], float] = OrderedDict()
-        self._lock = threading.Lock()
+        self.repeats = RepeatFilter(repeat_window_s, clock)
 
     def record(
         self,
@@ -53,19 +47,6 @@ class AuditTrail:
         """A login attempt (the name as typed, at most 64 characters; never the password)."""
         action = AuditAction.LOGIN_OK if ok else AuditAction.LOGIN_FAILED
         self.record(username.strip()[:64] or "(empty)", action, target="session", detail={"ip": ip})
-
-    def first_in_window(self, actor: str, action: AuditAction, target: str) -> bool:
-        """Whether this (actor, action, target) was not recorded within the repeat window (and remember it)."""
-        key, now = (actor, action.value, target), self.clock()
-        with self._lock:
-            last = self._recent.get(key)
-            if last is not None and now - last < self.repeat_window_s:
-                return False
-            self._recent[key] = now
-            self._recent.move_to_end(key)
-            while len(self._recent) > RECENT_MAX:
-                self._recent.popitem(last=False)
-            return True
 
     def entries(self, where: AuditFilter, limit: int) -> list[AuditEntry]:
         return self.log.list(where, limit=limit)
@@ -90,7 +71,7 @@ class RequestAudit:
     def view_file(self, key: str) -> None:
         """An evidence file served (once per repeat window per user and file)."""
         target = f"media:{key}"
-        if self.trail.first_in_window(self.user.name, AuditAction.VIEW, target):
+        if self.trail.repeats.first(self.user.name, target):
             self._record(AuditAction.VIEW, target, key.split("/", 1)[0], {})
 
     def search(self, what: str, filters: Mapping[str, Any], store: str | None = None) -> None:
