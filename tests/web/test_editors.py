@@ -409,3 +409,16 @@ def test_a_backtest_without_recorded_days_or_with_a_bad_setting_says_why(client:
     assert none.status_code == 409 and "no recorded track history" in none.text
     bad = client.post("/rules/backtest", data={"target": "site", "version": version, "loitering.dwell_s": "-5"})
     assert bad.status_code == 422 and "greater than 0" in bad.text
+
+
+def test_saves_are_recorded_in_the_audit_log(client: TestClient, seeded: Seeded) -> None:
+    from storewatch.store.audit import AuditFilter, AuditLog
+
+    login(client, ADMIN)
+    data = _shapes(client)
+    assert client.put(GEOMETRY, json=_body(data)).status_code == 200
+    assert client.post("/rules", data={"target": "s1/door", "loitering.dwell_s": "60"}).status_code == 303
+    with open_database(default_url(seeded.data_dir)) as db:
+        rows = [(e.actor, e.store, e.target, e.details["what"]) for e in AuditLog(db).list(
+            AuditFilter(action="config_change"), newest_first=False)]  # fmt: skip
+    assert rows == [("ana", "s1", "camera:s1/door", "zones and lines"), ("ana", "s1", "rules:s1/door", "rules")]

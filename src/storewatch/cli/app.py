@@ -37,6 +37,7 @@ def _register() -> None:
     # stays fast and a missing optional dependency breaks only its own command.
     from storewatch.cli import (
         alerts_cmd,
+        audit_cmd,
         backtest_cmd,
         bench_cmd,
         cameras_cmd,
@@ -48,6 +49,7 @@ def _register() -> None:
         models_cmd,
         pos_cmd,
         replay_cmd,
+        retention_cmd,
         run_cmd,
         serve_cmd,
         status_cmd,
@@ -62,6 +64,8 @@ def _register() -> None:
     app.add_typer(alerts_cmd.app, name="alerts")
     app.add_typer(hub_cmd.app, name="hub")
     app.add_typer(pos_cmd.app, name="pos")
+    app.add_typer(audit_cmd.app, name="audit")
+    app.add_typer(retention_cmd.app, name="retention")
     track_cmd.register(app)
     run_cmd.register(app)
     edge_cmd.register(app)

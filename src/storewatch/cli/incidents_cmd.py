@@ -49,6 +49,15 @@ def _by(by: str) -> str:
     return name
 
 
+def _audit(db: Database, actor: str, action: str, store: str | None, target: str, **detail: object) -> None:
+    """Record a look at or a taking out of evidence in the audit log (``storewatch audit``)."""
+    from storewatch.audit.chain import ActorKind, AuditAction
+    from storewatch.store.audit import AuditLog
+
+    AuditLog(db).record(actor, ActorKind.CLI, AuditAction(action), store=store, target=target,
+                        detail={"via": "cli", **detail})  # fmt: skip
+
+
 def _local(t: datetime | None) -> str:
     return "" if t is None else t.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
@@ -101,6 +110,7 @@ def show(incident: IdArg, by: ByOpt = "", data_dir: DataDirOpt = None, database:
         repo.record_custody(incident_id, _by(by), CustodyAction.VIEWED, {"via": "cli"})
         case = repo.get(incident_id)
         assert case is not None
+        _audit(db, _by(by), "view", case.store, f"incident:{incident_id}")
         events = [e for e in (EventRepository(db).get(x) for x in case.event_ids) if e is not None]
         record = incident_record(case, events, repo.custody(incident_id))
     if as_json:
@@ -137,7 +147,7 @@ def _state(text: str) -> IncidentState:
         raise StorewatchError(f"unknown incident state {text!r}", fix=f"one of {STATES}") from None
 
 
-def _change(incident: str, data_dir: Path | None, database: str | None, fn: Callable[[Incident], Incident]) -> None:
+def _change(incident: str, data_dir: Path | None, database: str | None, fn: Callable[[Incident], Incident]) -> Incident:
     from storewatch.incidents.workflow import TransitionError
     from storewatch.store.incidents import IncidentRepository
 
@@ -152,6 +162,7 @@ def _change(incident: str, data_dir: Path | None, database: str | None, fn: Call
     typer.echo(
         f"{case.id[:8]} {case.state.value}: {last.kind} by {last.actor}" + (f" — {last.text}" if last.text else "")
     )
+    return case
 
 
 def _mover(name: str, to: str, doc: str) -> None:
@@ -221,7 +232,9 @@ def hold(incident: IdArg, release: Annotated[bool, typer.Option("--release", hel
          by: ByOpt = "", data_dir: DataDirOpt = None, database: DatabaseOpt = None) -> None:  # fmt: skip
     """Place (or release) a legal hold: retention keeps the incident's evidence while it holds."""
     actor, now = _by(by), datetime.now(UTC)
-    _change(incident, data_dir, database, lambda i: i.hold(actor, now, not release, reason))
+    case = _change(incident, data_dir, database, lambda i: i.hold(actor, now, not release, reason))
+    with open_store(data_dir, database) as db:
+        _audit(db, actor, "legal_hold", case.store, f"incident:{case.id}", held=not release, reason=reason)
 
 
 @app.command("verify")
@@ -278,9 +291,13 @@ def export(
             from storewatch.incidents.export import export_incident
             from storewatch.store.incidents import IncidentRepository
 
-            incident_id = IncidentRepository(db).resolve_id(incident)
+            repo = IncidentRepository(db)
+            incident_id = repo.resolve_id(incident)
             actor = _by(by) if not unblurred else f"{_by(by)} (unblurred: {reason})"
             path, n = export_incident(db, incident_id, out, actor, progress, protect)
+            case = repo.get(incident_id)
+            _audit(db, _by(by), "export", case.store if case else None, f"incident:{incident_id}", file=path.name,
+                   evidence_files=n, unblurred_reason=reason if unblurred else None)  # fmt: skip
         else:
             assert event is not None
             path, n = _export_event(db, event, out, _by(by), protect, progress)
@@ -303,6 +320,7 @@ def _export_event(
     files = [Path(p) for p in found.evidence.values() if Path(p).is_file()]
     if protect is not None:
         files = [protect(f, progress) if f.suffix.lower() in VIDEO_SUFFIXES else f for f in files]
+    _audit(db, actor, "export", found.store, f"event:{found.id}", file=out.name, evidence_files=len(files))
     record = {"id": f"event-{found.id}", "title": found.explanation, "store": found.store, "state": "open",
               "created_utc": found.start_utc.isoformat(), "events": [json.loads(found.model_dump_json())],
               "timeline": []}  # fmt: skip

@@ -23,6 +23,7 @@ from storewatch.detect.tampering import TamperConfig
 from storewatch.incidents.config import IncidentsConfig
 from storewatch.media.config import LocalMedia, MediaConfig
 from storewatch.privacy.config import PrivacyConfig
+from storewatch.retention.config import RetentionConfig
 from storewatch.routing.routes import Route
 from storewatch.track.config import TrackerConfig
 from storewatch.video.segments import RecordingConfig
@@ -241,6 +242,11 @@ class SiteConfig(_Strict):
     )
     incidents: IncidentsConfig = Field(
         default_factory=IncidentsConfig, description="Which events open incidents and how they are grouped."
+    )
+    retention: RetentionConfig = Field(
+        default_factory=RetentionConfig,
+        description="How many days each kind of data is kept (clips, snapshots, tracks, events, audit...) and when "
+        "the daily purge runs; legal holds and open incidents keep their evidence.",
     )
     actions: list[ActionConfig] = Field(
         default_factory=list,

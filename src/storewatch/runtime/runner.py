@@ -6,8 +6,8 @@ camera's main stream without decoding it (from the detection stream itself when 
 tampering checks and the behaviour rules on the analysed frames. Around them: the event bus, the event store
 (SQLite in the data folder or PostgreSQL; one writer), the evidence writer (snapshot, clip), an events log (JSON
 lines, one file per UTC day), the status server (``/metrics``, ``/status``), the public-view monitors and the
-live event feed it serves, the deterrent actions (``actions.service``) and a maintenance loop (retention, camera
-health changes as events).
+live event feed it serves, the deterrent actions (``actions.service``), a maintenance loop (recording retention,
+camera health changes as events) and the data retention job (``retention``: once at start, then daily).
 """
 
 from __future__ import annotations
@@ -20,12 +20,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from storewatch.actions.executor import build_executors
 from storewatch.actions.service import ActionService
 from storewatch.analysis.tracking import FrameResult
+from storewatch.audit.chain import ActorKind, AuditAction
+from storewatch.audit.repeat import RepeatFilter
 from storewatch.behaviour.engine import BehaviourEngine
 from storewatch.behaviour.site import engine_for
 from storewatch.config.schema import Camera, CaptureMode, SiteConfig, Store
@@ -38,6 +41,8 @@ from storewatch.media.config import LocalMedia, S3Media, open_media_store
 from storewatch.media.local import LocalMediaStore
 from storewatch.privacy.protect import people_to_protect
 from storewatch.privacy.site import SitePrivacy
+from storewatch.retention.schedule import RetentionScheduler
+from storewatch.retention.service import RetentionService
 from storewatch.runtime.alerting import Alerting, link_secret
 from storewatch.runtime.bus import EventBus
 from storewatch.runtime.camera import FrameSource, open_camera_source
@@ -53,6 +58,7 @@ from storewatch.runtime.trackrec import TrackRecorder
 from storewatch.runtime.workers import CaptureSpec
 from storewatch.store import Database, EventWriter, SqlDeliveryLog, default_url, open_database, upgrade
 from storewatch.store.actions import ActionLogRepository
+from storewatch.store.audit import AuditLog
 from storewatch.video.ring import EncodedPacket, PacketCapture, PacketRing
 from storewatch.video.segments import SegmentRecorder, enforce_retention
 
@@ -156,6 +162,7 @@ class SiteRunner:
         # alert links are served from the bucket. open_media_store checks the bucket now, not at the first alert.
         archive = open_media_store(rt.media) if isinstance(rt.media, S3Media) else None
         self.privacy = SitePrivacy(site, site.privacy)  # evidence and the live monitors: faces blurred, zones black
+        self.media_root, self.archive = media_root, archive
         self.evidence = EvidenceWriter(
             media_root,
             self.bus,
@@ -185,6 +192,8 @@ class SiteRunner:
         self.database: Database | None = None
         self.store: EventWriter | None = None
         self.incidents: IncidentService | None = None
+        self.retention: RetentionScheduler | None = None
+        self._repeats = RepeatFilter()
         self.stored_listeners: list[Callable[[Sequence[Event]], None]] = []
         """Given each batch the event writer committed (attached before it starts: none is missed)."""
 
@@ -206,6 +215,7 @@ class SiteRunner:
             executors = build_executors(self.site.actions, self.site.alerts, self.monitors)
             self.actions = ActionService(self.site, self.bus, ActionLogRepository(self.database), executors)
             self.actions.start()
+        self._media_access.on_view = self._media_viewed  # signed alert links: each file's first view recorded
         self.status.start()
         if self.site.alerts.channels:
             # Deliveries live in the event store, so what is pending at a stop or crash is sent after the restart.
@@ -221,6 +231,12 @@ class SiteRunner:
             if cam.reader is not None:
                 cam.reader.start()
         self.pipeline.start()
+        if self.site.retention.enabled:  # its own thread: purging never holds up capture
+            service = RetentionService(self.database, self.site.retention, self.data_dir, self.media_root, self.archive)
+            self.retention = RetentionScheduler(
+                service.run, self.site.retention.run_at_hour, ZoneInfo(self.site.site.timezone)
+            )
+            self.retention.start()
         for name, target in (("events-log", self._write_events), ("maintenance", self._maintain)):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
@@ -251,6 +267,8 @@ class SiteRunner:
             self.store.stop()
         if self.incidents is not None:
             self.incidents.stop()
+        if self.retention is not None:
+            self.retention.stop()
         if self.database is not None:
             self.database.close()
         self.live.stop()  # ends the event streams, so their request threads finish
@@ -259,7 +277,19 @@ class SiteRunner:
 
     def _acknowledge(self, alert_id: str, false_alarm_reason: str | None) -> str:
         assert self.alerting is not None
-        return self.alerting.acknowledge(alert_id, "signed link", false_alarm_reason)
+        text = self.alerting.acknowledge(alert_id, "signed link", false_alarm_reason)
+        self._audit(AuditAction.ACK, f"alert:{alert_id}", None, false_alarm=false_alarm_reason is not None)
+        return text
+
+    def _media_viewed(self, key: str) -> None:
+        """A file served through a signed alert link: one audit row per file per repeat window."""
+        if self._repeats.first("signed link", f"media:{key}"):
+            self._audit(AuditAction.VIEW, f"media:{key}", key.split("/", 1)[0])
+
+    def _audit(self, action: AuditAction, target: str, store: str | None, **detail: object) -> None:
+        if self.database is not None:
+            AuditLog(self.database).record("signed link", ActorKind.TOKEN, action, store=store, target=target,
+                                           detail={"via": "alert link", **detail})  # fmt: skip
 
     def reconfigure(self, site: SiteConfig) -> None:
         """Take a new configuration of the same site without a restart. What changes live: each camera's zones,

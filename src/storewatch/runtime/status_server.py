@@ -160,6 +160,8 @@ class MediaAccess:
     secrets: tuple[bytes, ...]
     acknowledge: Callable[[str, str | None], str] | None = None
     """``acknowledge(alert_id, false_alarm_reason)`` -> the text for the person who did it."""
+    on_view: Callable[[str], None] | None = None
+    """Told the key of each file served (the runner records it in the audit log)."""
 
 
 def _handler(
@@ -253,6 +255,8 @@ def _handler(
             except MediaNotFoundError:
                 self._reply(HTTPStatus.NOT_FOUND, TEXT_TYPE, b"not found (not written yet, or purged)\n")
                 return
+            if access.on_view is not None:
+                access.on_view(unquote(key))
             self._reply(HTTPStatus.OK, content_type_for(unquote(key)), body)
 
         def _pvm(self, monitors: PublicViewMonitors, rest: str) -> None:

@@ -32,6 +32,7 @@ from storewatch.runtime.alerting import link_secret
 from storewatch.store.db import Database, default_url, open_database
 from storewatch.store.migrate import upgrade
 from storewatch.web import views
+from storewatch.web.audit import AuditTrail
 from storewatch.web.auth import AuthService, SessionSigner
 from storewatch.web.camera_reads import CameraReads
 from storewatch.web.camera_service import CameraService, LiveCameras
@@ -51,6 +52,7 @@ from storewatch.web.readmodels import ReadModels
 from storewatch.web.routes import (
     api,
     api_incidents,
+    audit_pages,
     cameras,
     config_pages,
     hub,
@@ -123,7 +125,8 @@ def create_app(
     )
     templates = _templates()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (public, pages, incident_pages, jobs, api, api_incidents, media, store_switch, cameras, config_pages):
+    for module in (public, pages, incident_pages, jobs, api, api_incidents, media, store_switch, cameras, config_pages,
+                   audit_pages):  # fmt: skip
         app.include_router(module.router)
     if settings.hub:  # a hub's database: the registry's stores, the hub page
         app.include_router(hub.router)
@@ -179,6 +182,7 @@ def _context(
         rules=RulesService(site),
         jobs=JobRunner(workers=1),
         clips=clips,
+        audit=AuditTrail(db),
     )
 
 

@@ -17,6 +17,7 @@ from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
 from storewatch.store.db import Database
+from storewatch.web.audit import AuditTrail, RequestAudit
 from storewatch.web.auth import COOKIE, AuthService
 from storewatch.web.camera_service import CameraService
 from storewatch.web.clip_privacy import ClipPrivacy
@@ -58,6 +59,7 @@ class WebContext:
     rules: RulesService
     jobs: JobRunner
     clips: ClipPrivacy
+    audit: AuditTrail
 
 
 def get_context(request: Request) -> WebContext:
@@ -104,6 +106,14 @@ def require_role(*roles: Role) -> Callable[[User], User]:
         return user
 
     return check
+
+
+def request_audit(request: Request, ctx: Ctx, user: CurrentUser) -> RequestAudit:
+    """The audit trail bound to the current user and the client's address."""
+    return RequestAudit(ctx.audit, user, request.client.host if request.client else None)
+
+
+Audit = Annotated[RequestAudit, Depends(request_audit)]
 
 
 Editor = Annotated[User, Depends(require_role(Role.ADMIN, Role.MANAGER))]

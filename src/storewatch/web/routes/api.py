@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
 from storewatch.store.models import AlertStatus
-from storewatch.web.deps import Ctx, CurrentUser, Scope, current_user
+from storewatch.web.deps import Audit, Ctx, CurrentUser, Scope, current_user
 from storewatch.web.errors import ServiceError
 from storewatch.web.live import LiveFeedBusyError
 from storewatch.web.schemas import AcknowledgeIn, AlertPublic, EventPublic, StoreSummary, UserPublic
@@ -42,29 +42,36 @@ def estate(ctx: Ctx, scope: Scope) -> list[StoreSummary]:
 def events(
     ctx: Ctx,
     scope: Scope,
+    audit: Audit,
     store: StoreQ = None,
     type: Annotated[str | None, Query(max_length=128, description="Type or type prefix, e.g. camera.")] = None,
     since: Annotated[datetime | None, Query(description="Started at or after (ISO 8601 with zone).")] = None,
     limit: Limit = 100,
 ) -> list[EventPublic]:
+    audit.search("events", {"store": store, "type": type, "since": since}, store)
     return ctx.events.list(scope, store=store, type_prefix=type, since=since, limit=limit)
 
 
 @router.get("/events/{event_id}", tags=["events"], summary="One event")
-def event(event_id: Id, ctx: Ctx, scope: Scope) -> EventPublic:
-    return ctx.events.get(scope, event_id)
+def event(event_id: Id, ctx: Ctx, scope: Scope, audit: Audit) -> EventPublic:
+    found = ctx.events.get(scope, event_id)
+    audit.view(f"event:{found.id}", found.store)
+    return found
 
 
 @router.get("/alerts", tags=["alerts"], summary="Alerts, newest first")
 def alerts(
-    ctx: Ctx, scope: Scope, store: StoreQ = None, status: AlertStatus | None = None, limit: Limit = 100
+    ctx: Ctx, scope: Scope, audit: Audit, store: StoreQ = None, status: AlertStatus | None = None, limit: Limit = 100
 ) -> list[AlertPublic]:
+    audit.search("alerts", {"store": store, "status": status}, store)
     return ctx.alerts.list(scope, store=store, status=status, limit=limit)
 
 
 @router.get("/alerts/{alert_id}", tags=["alerts"], summary="One alert, with its event's explanation and evidence")
-def alert(alert_id: Id, ctx: Ctx, scope: Scope) -> AlertPublic:
-    return ctx.alerts.get(scope, alert_id)
+def alert(alert_id: Id, ctx: Ctx, scope: Scope, audit: Audit) -> AlertPublic:
+    found = ctx.alerts.get(scope, alert_id)
+    audit.view(f"alert:{found.id}", found.store)
+    return found
 
 
 @router.post(
@@ -74,9 +81,16 @@ def alert(alert_id: Id, ctx: Ctx, scope: Scope) -> AlertPublic:
     responses={409: {"description": "Acknowledged already"}},
 )
 def acknowledge(
-    alert_id: Id, ctx: Ctx, scope: Scope, user: CurrentUser, body: Annotated[AcknowledgeIn | None, Body()] = None
+    alert_id: Id,
+    ctx: Ctx,
+    scope: Scope,
+    user: CurrentUser,
+    audit: Audit,
+    body: Annotated[AcknowledgeIn | None, Body()] = None,
 ) -> AlertPublic:
-    return ctx.alerts.acknowledge(scope, user, alert_id, body or AcknowledgeIn())
+    done = ctx.alerts.acknowledge(scope, user, alert_id, body or AcknowledgeIn())
+    audit.ack(f"alert:{done.id}", done.store, status=done.status.value)
+    return done
 
 
 @router.get(

@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from storewatch.incidents.workflow import IncidentState
-from storewatch.web.deps import Ctx, CurrentUser, Scope, current_user
+from storewatch.web.deps import Audit, Ctx, CurrentUser, Scope, current_user
 from storewatch.web.routes.api import Id, Limit, StoreQ
 from storewatch.web.schemas import AssignIn, IncidentMoveIn, IncidentPublic, IncidentSummary, LossIn, NoteIn, TagsIn
 
@@ -22,16 +22,20 @@ router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"], dependencies=
 def incidents(
     ctx: Ctx,
     scope: Scope,
+    audit: Audit,
     state: Annotated[IncidentState | None, Query()] = None,
     store: StoreQ = None,
     limit: Limit = 100,
 ) -> list[IncidentSummary]:
+    audit.search("incidents", {"state": state, "store": store}, store)
     return ctx.incidents.list(scope, state=state, store=store, limit=limit)
 
 
 @router.get("/{incident_id}", summary="One incident: events, evidence, timeline, custody (the view is recorded)")
-def incident(incident_id: Id, ctx: Ctx, scope: Scope, user: CurrentUser) -> IncidentPublic:
-    return ctx.incidents.get(scope, incident_id, viewer=user)
+def incident(incident_id: Id, ctx: Ctx, scope: Scope, user: CurrentUser, audit: Audit) -> IncidentPublic:
+    found = ctx.incidents.get(scope, incident_id, viewer=user)
+    audit.view(f"incident:{found.id}", found.store)
+    return found
 
 
 @router.post("/{incident_id}/moves", summary="Move along the workflow", responses={409: {}, 422: {}})
@@ -65,8 +69,10 @@ def loss(incident_id: Id, body: LossIn, ctx: Ctx, scope: Scope, user: CurrentUse
     response_class=FileResponse,
     responses={200: {"content": {"application/zip": {}}}, 409: {"description": "No stored events to export"}},
 )
-def export(incident_id: Id, ctx: Ctx, scope: Scope, user: CurrentUser) -> FileResponse:
+def export(incident_id: Id, ctx: Ctx, scope: Scope, user: CurrentUser, audit: Audit) -> FileResponse:
     pack = ctx.incidents.export(scope, user, incident_id)
+    found = ctx.incidents.get(scope, incident_id)
+    audit.export(f"incident:{found.id}", found.store, file=pack.name)
     return FileResponse(
         pack,
         media_type="application/zip",

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from storewatch.web.config_schemas import GeometryCheckPublic, GeometryIn, GeometryPublic, SavedPublic
-from storewatch.web.deps import Ctx, CurrentUser, Editor, Scope, current_user
+from storewatch.web.deps import Audit, Ctx, CurrentUser, Editor, Scope, current_user
 from storewatch.web.errors import ConflictError
 from storewatch.web.geometry_service import ShapesInvalidError
 from storewatch.web.routes.cameras import CameraP, StoreP
@@ -64,12 +64,14 @@ def check_geometry(store: StoreP, camera: CameraP, body: GeometryIn, ctx: Ctx, s
                409: {"description": "The site file changed since `version`"}},
 )  # fmt: skip
 def save_geometry(
-    store: StoreP, camera: CameraP, body: GeometryIn, ctx: Ctx, scope: Scope, user: Editor
+    store: StoreP, camera: CameraP, body: GeometryIn, ctx: Ctx, scope: Scope, user: Editor, audit: Audit
 ) -> Response | SavedPublic:
     try:
-        return ctx.geometry.save(scope, user, store, camera, body)
+        saved = ctx.geometry.save(scope, user, store, camera, body)
     except ShapesInvalidError as exc:
         return JSONResponse(exc.check.model_dump(mode="json"), status_code=exc.status)
+    audit.config_change(f"camera:{store}/{camera}", store, what="zones and lines", version=saved.version)
+    return saved
 
 
 # --- rules -------------------------------------------------------------------------------------------------------
@@ -85,7 +87,7 @@ def rules_page(request: Request, ctx: Ctx, scope: Scope, user: CurrentUser, targ
 
 
 @router.post("/rules", tags=["pages"], response_class=HTMLResponse, summary="Save rule settings (form)")
-async def save_rules(request: Request, ctx: Ctx, scope: Scope, user: Editor) -> Response:
+async def save_rules(request: Request, ctx: Ctx, scope: Scope, user: Editor, audit: Audit) -> Response:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     target = form.pop("target", SITE) or SITE
     version = form.pop("version", None) or None
@@ -94,6 +96,8 @@ async def save_rules(request: Request, ctx: Ctx, scope: Scope, user: Editor) -> 
     except RulesInvalidError as exc:
         page = ctx.rules.page(scope, user, target, values=form, errors=exc.errors, general=exc.general)
         return render(ctx, request, "rules.html", user, 422, active="rules", page=page)
+    store = target.split("/", 1)[0] if target != SITE else None
+    audit.config_change(f"rules:{target}", store, what="rules", version=saved.version)
     notice = "rules_live" if saved.applied_live else "rules_saved"
     return redirect(f"/rules?target={quote(target, safe='/')}&notice={notice}")
 

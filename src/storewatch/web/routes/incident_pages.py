@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
 from storewatch.incidents.workflow import IncidentState
-from storewatch.web.deps import Ctx, CurrentUser, Scope, current_user
+from storewatch.web.deps import Audit, Ctx, CurrentUser, Scope, current_user
 from storewatch.web.errors import ServiceError
 from storewatch.web.routes.api import Id, StoreQ
 from storewatch.web.routes.common import read_form, redirect, render
@@ -52,9 +52,11 @@ def incidents(
     scope: Scope,
     user: CurrentUser,
     chosen: ChosenStore,
+    audit: Audit,
     state: Annotated[IncidentState | None, Query()] = None,
     store: StoreQ = None,
 ) -> Response:
+    audit.search("incidents", {"state": state, "store": store}, store)
     store = pick(store, chosen)
     found = ctx.incidents.list(scope, state=state, store=store, limit=LIST_LIMIT)
     stores = ctx.estate.store_ids(scope)
@@ -73,20 +75,22 @@ def incidents(
 
 
 @router.get("/incidents/{incident_id}", summary="An incident: workflow, evidence, timeline, custody")
-def incident(incident_id: Id, request: Request, ctx: Ctx, scope: Scope, user: CurrentUser) -> Response:
+def incident(incident_id: Id, request: Request, ctx: Ctx, scope: Scope, user: CurrentUser, audit: Audit) -> Response:
     found = ctx.incidents.get(scope, incident_id, viewer=user)
+    audit.view(f"incident:{found.id}", found.store)
     return render(ctx, request, "incident_detail.html", user, active="incidents", incident=found)
 
 
 @router.post("/incidents/{incident_id}/pack", summary="Start the evidence pack (a job whose page shows progress)")
-def pack(incident_id: Id, ctx: Ctx, scope: Scope, user: CurrentUser) -> Response:
+def pack(incident_id: Id, ctx: Ctx, scope: Scope, user: CurrentUser, audit: Audit) -> Response:
     job = ctx.incidents.start_export(scope, user, incident_id, ctx.jobs)
+    audit.export(f"incident:{incident_id}", job.store, job=job.id)
     return redirect(f"/jobs/{job.id}")
 
 
 @router.post("/incidents/{incident_id}/{action}", summary="Work an incident (form): move, note, assign, tags, loss")
 async def act(
-    incident_id: Id, action: IncidentAction, request: Request, ctx: Ctx, scope: Scope, user: CurrentUser
+    incident_id: Id, action: IncidentAction, request: Request, ctx: Ctx, scope: Scope, user: CurrentUser, audit: Audit
 ) -> Response:
     schema, handler, notice, lists = FORMS[action]
     body, values, errors = await read_form(request, schema, lists)
@@ -99,6 +103,7 @@ async def act(
                 raise
             errors, status = {exc.field or "form": exc.message}, exc.status
         else:
+            audit.incident_change(f"incident:{done.id}", done.store, change=action.value)
             return redirect(f"/incidents/{done.id}?notice={notice}#{action.value}")
     found = ctx.incidents.get(scope, incident_id)
     return render(

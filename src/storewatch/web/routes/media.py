@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import FileResponse, Response
 
-from storewatch.web.deps import Ctx, CurrentUser, Scope, current_user
+from storewatch.web.deps import Audit, Ctx, CurrentUser, Scope, current_user
 from storewatch.web.errors import NotFoundError
 from storewatch.web.media import MediaNotServedError
 from storewatch.web.routes.common import redirect
@@ -23,12 +23,13 @@ router = APIRouter(tags=["media"], dependencies=[Depends(current_user)])
     response_class=FileResponse,
     responses={200: {"content": {"image/jpeg": {}, "video/mp4": {}, "video/x-matroska": {}}}, 404: {}},
 )
-def media_file(key: str, ctx: Ctx, scope: Scope) -> FileResponse:
+def media_file(key: str, ctx: Ctx, scope: Scope, audit: Audit) -> FileResponse:
     try:
         path, content_type = ctx.links.resolve(key, scope)
     except MediaNotServedError as exc:
         log.info("media not served: %s", exc)
         raise NotFoundError(f"no evidence file {key!r}") from exc
+    audit.view_file(key)
     return FileResponse(path, media_type=content_type, headers={"Cache-Control": "private, max-age=3600"})
 
 
@@ -38,8 +39,10 @@ def protect(
     ctx: Ctx,
     scope: Scope,
     user: CurrentUser,
+    audit: Audit,
     back: Annotated[str | None, Form(max_length=300)] = None,
 ) -> Response:
     local = back if back and back.startswith("/") and not back.startswith("//") else None  # never another site
     job = ctx.clips.start(key, scope, user, ctx.jobs, local)
+    audit.view_file(key)  # the person asked to watch this clip (its faces-blurred copy)
     return redirect(f"/jobs/{job.id}")

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from storewatch.store.models import AlertStatus
 from storewatch.web.analytics import AnalyticsService
 from storewatch.web.auth import COOKIE
-from storewatch.web.deps import Ctx, CurrentUser, Scope, current_user
+from storewatch.web.deps import Audit, Ctx, CurrentUser, Scope, current_user
 from storewatch.web.errors import ServiceError
 from storewatch.web.routes.api import Id, StoreQ
 from storewatch.web.routes.common import read_form, redirect, render
@@ -54,9 +54,11 @@ def alerts(
     scope: Scope,
     user: CurrentUser,
     chosen: ChosenStore,
+    audit: Audit,
     status: Annotated[AlertStatus | None, Query()] = None,
     store: StoreQ = None,
 ) -> Response:
+    audit.search("alerts", {"status": status, "store": store}, store)
     store = pick(store, chosen)
     position = ctx.hub.position  # before reading: what changes after it reaches the page over the live feed
     found = ctx.alerts.list(scope, store=store, status=status, limit=FEED_LIMIT)
@@ -66,8 +68,9 @@ def alerts(
 
 
 @router.get("/alerts/{alert_id}", summary="An alert: what happened, evidence, acknowledge")
-def alert(alert_id: Id, request: Request, ctx: Ctx, scope: Scope, user: CurrentUser) -> Response:
+def alert(alert_id: Id, request: Request, ctx: Ctx, scope: Scope, user: CurrentUser, audit: Audit) -> Response:
     found = ctx.alerts.get(scope, alert_id)
+    audit.view(f"alert:{found.id}", found.store)
     event = _event(ctx, scope, found.event_id)
     return render(ctx, request, "alert_detail.html", user, active="alerts", alert=found, event=event)
 
@@ -78,7 +81,9 @@ def alert_card(alert_id: Id, request: Request, ctx: Ctx, scope: Scope, user: Cur
 
 
 @router.post("/alerts/{alert_id}/acknowledge", summary="Acknowledge an alert, or call it a false alarm (form)")
-async def acknowledge(alert_id: Id, request: Request, ctx: Ctx, scope: Scope, user: CurrentUser) -> Response:
+async def acknowledge(
+    alert_id: Id, request: Request, ctx: Ctx, scope: Scope, user: CurrentUser, audit: Audit
+) -> Response:
     body, values, errors = await read_form(request, AcknowledgeIn)
     back = "/alerts" if values.get("next") == "feed" else f"/alerts/{alert_id}"
     if values.get("action") != "false_alarm":
@@ -91,6 +96,7 @@ async def acknowledge(alert_id: Id, request: Request, ctx: Ctx, scope: Scope, us
         except ServiceError as exc:
             errors = {exc.field or "form": exc.message}
         else:
+            audit.ack(f"alert:{done.id}", done.store, status=done.status.value)
             return redirect(f"{back}?notice={done.status.value}#alert-{alert_id}")
     found = ctx.alerts.get(scope, alert_id)
     event = _event(ctx, scope, found.event_id)

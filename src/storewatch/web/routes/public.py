@@ -42,7 +42,9 @@ def login(
             _, token = ctx.auth.login(username, password)
         except LoginError:
             errors["password"] = "Wrong user name or password."
+            ctx.audit.login(username, False, request.client.host if request.client else None)
         else:
+            ctx.audit.login(username, True, request.client.host if request.client else None)
             response = RedirectResponse(safe_next(next), status_code=303)
             response.set_cookie(
                 COOKIE,
