@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
-from storewatch.web.deps import Ctx, Scope, current_user
+from storewatch.web.deps import Ctx, Scope, allowed
 from storewatch.web.errors import NotFoundError
 from storewatch.web.media import MediaNotServedError
+from storewatch.web.permissions import Capability
 
 log = logging.getLogger(__name__)
-router = APIRouter(tags=["media"], dependencies=[Depends(current_user)])
+router = APIRouter(tags=["media"], dependencies=[allowed(Capability.VIEW)])
 
 
 @router.get(
