@@ -41,7 +41,11 @@ def _print_secret(what: str, name: str, secret: str) -> None:
 
 
 @users_app.command("list")
-def list_users(data_dir: DataDirOpt = None, database: DatabaseOpt = None, as_json: bool = False) -> None:
+def list_users(
+    data_dir: DataDirOpt = None,
+    database: DatabaseOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON: one object per user.")] = False,
+) -> None:
     """Every account with its role, stores, last login and status."""
     from datetime import UTC, datetime
 
@@ -162,7 +166,11 @@ def create_token(
 
 
 @tokens_app.command("list")
-def list_tokens(data_dir: DataDirOpt = None, database: DatabaseOpt = None) -> None:
+def list_tokens(
+    data_dir: DataDirOpt = None,
+    database: DatabaseOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON: one object per token.")] = False,
+) -> None:
     """Every token: id, name, first characters, what it may do, stores, last use, status."""
     from datetime import UTC, datetime
 
@@ -171,11 +179,24 @@ def list_tokens(data_dir: DataDirOpt = None, database: DatabaseOpt = None) -> No
     with open_store(data_dir, database) as db:
         tokens = TokenService(db).every()
     now = datetime.now(UTC)
+    rows = [
+        {
+            "id": t.id,
+            "name": t.name,
+            "token": t.prefix + "…",
+            "may": ",".join(t.capabilities),
+            "stores": ",".join(t.stores),
+            "last_used_utc": t.last_used_utc.isoformat(timespec="seconds") if t.last_used_utc else "never",
+            "status": "revoked" if t.revoked_utc else "active" if t.active(now) else "expired",
+        }
+        for t in tokens
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
     table = Table("id", "name", "token", "may", "stores", "last used (UTC)", "status")
-    for t in tokens:
-        status = "revoked" if t.revoked_utc else "active" if t.active(now) else "expired"
-        used = t.last_used_utc.isoformat(timespec="seconds") if t.last_used_utc else "never"
-        table.add_row(t.id, t.name, t.prefix + "…", ",".join(t.capabilities), ",".join(t.stores), used, status)
+    for r in rows:
+        table.add_row(*r.values())
     Console().print(table)
 
 
