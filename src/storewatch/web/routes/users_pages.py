@@ -30,6 +30,14 @@ TOKENS = [allowed(Capability.MANAGE_TOKENS)]
 UserId = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9]+$")]
 TokenId = UserId
 NO_STORE = {"Cache-Control": "no-store"}
+PLAIN = {
+    ("username", "missing"): "Enter a user name.",
+    ("role", "*"): "Choose a role.",
+    ("name", "missing"): "Give the token a name.",
+    ("expires_days", "*"): "Leave it empty (never), or give a whole number of days from 1 to 3650.",
+    ("capabilities", "enum"): "Choose from the list.",
+}
+"""Form messages in plain words, by (field, pydantic error type; '*': any)."""
 ROLE_HINTS = {
     Role.ADMIN: "Everything, including users, tokens and site-wide settings.",
     Role.REGIONAL_MANAGER: "Runs several stores: alerts, incidents, evidence, zones and rules, audit log.",
@@ -68,7 +76,9 @@ async def _form(request: Request, model: type[BaseModel]) -> tuple[Any, dict[str
     except ValidationError as exc:
         errors: dict[str, str] = {}
         for e in exc.errors():
-            errors.setdefault(str(e["loc"][0]) if e["loc"] else "form", str(e["msg"]).removeprefix("Value error, "))
+            field = str(e["loc"][0]) if e["loc"] else "form"
+            plain = PLAIN.get((field, e["type"])) or PLAIN.get((field, "*"))
+            errors.setdefault(field, plain or str(e["msg"]).removeprefix("Value error, "))
         return None, values, errors
 
 
