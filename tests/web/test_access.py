@@ -336,3 +336,19 @@ def test_sign_out_everywhere_ends_every_session(client: TestClient) -> None:
     assert phone.get("/api/v1/me").status_code == 401
     login(client, ADMIN)  # logging in again works
     assert client.get("/api/v1/me").status_code == 200
+
+
+def test_pages_offer_only_what_the_role_may_do(client: TestClient, seeded: Seeded) -> None:
+    login(client, ADMIN)
+    bo = _user_id(seeded, GUARD[0])
+    client.post(f"/users/{bo}", data={"role": "investigator", "stores": ["s1"]})
+    login(client, GUARD)
+    alert = client.get(f"/alerts/{seeded.alerts['walkout']}").text
+    assert "Your role does not acknowledge alerts" in alert and 'value="ack"' not in alert
+    assert 'value="ack"' not in client.get("/alerts").text
+    assert "Export evidence pack" in client.get(f"/incidents/{seeded.incidents['walkout']}").text
+    login(client, ADMIN)
+    client.post(f"/users/{bo}", data={"role": "guard", "stores": ["s1"]})
+    login(client, GUARD)
+    assert 'value="ack"' in client.get(f"/alerts/{seeded.alerts['walkout']}").text
+    assert "Your role does not export evidence" in client.get(f"/incidents/{seeded.incidents['walkout']}").text
