@@ -18,6 +18,7 @@ TABLES = {
     "hub_configs",
     "pos_transactions", "pos_exceptions", "pos_quarantine",
     "audit_log",
+    "api_tokens",
 }  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from storewatch.config.loader import load_site_config
 from storewatch.web import WebSettings, create_app
+from storewatch.web.auth import COOKIE, CSRF_HEADER
 from tests.web.seed import ADMIN, GUARD, Seeded, seed_site
 
 
@@ -41,10 +42,20 @@ def app_client(seeded: Seeded) -> Iterator[TestClient]:
 Login = Callable[[TestClient, tuple[str, str]], TestClient]
 
 
-def login(client: TestClient, who: tuple[str, str] = ADMIN) -> TestClient:
+def login(client: TestClient, who: tuple[str, str] = ADMIN, csrf: bool = True) -> TestClient:
+    """Log in; with ``csrf`` the client sends the session's CSRF token on every request (as the pages and
+    app.js do), so state-changing calls pass; ``csrf=False`` for the tests that prove they are refused without."""
+    client.headers.pop(CSRF_HEADER, None)
     response = client.post("/login", data={"username": who[0], "password": who[1], "next": "/"})
     assert response.status_code == 303, response.text
+    if csrf:
+        client.headers[CSRF_HEADER] = csrf_token(client)
     return client
+
+
+def csrf_token(client: TestClient) -> str:
+    token: str = client.app.state.ctx.auth.signer.csrf(client.cookies[COOKIE])  # type: ignore[attr-defined]
+    return token
 
 
 @pytest.fixture

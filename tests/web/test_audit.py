@@ -27,7 +27,7 @@ def test_logins_are_recorded_with_the_address_never_the_password(app_client: Tes
     login(app_client, ADMIN)
     rows = [r for r in _log(seeded) if str(r["action"]).startswith("login")]
     assert [(r["action"], r["actor"]) for r in rows] == [("login_failed", "ana"), ("login_ok", "ana")]
-    assert rows[0]["detail"] == {"ip": "testclient"}
+    assert rows[0]["detail"] == {"ip": "testclient", "reason": "wrong_password"}
     assert "wrong" not in str(rows) and ADMIN[1] not in str(rows)
 
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from storewatch.store import open_database, upgrade
 from storewatch.store.db import default_url
 from storewatch.web.app import PUBLIC, _check_every_route_is_guarded, api_routes
-from storewatch.web.auth import COOKIE, AuthService, SessionSigner, verify_password
+from storewatch.web.auth import COOKIE, LOGIN_FAILED, AuthService, SessionSigner, verify_password
 from tests.web.conftest import login
 from tests.web.seed import ADMIN, Seeded
 
@@ -25,6 +25,8 @@ SAMPLE = {
     "key:path": "s1/door/2026-03-01/e1.jpg",
     "store": "s1",
     "camera": "door",
+    "user_id": "d" * 32,
+    "token_id": "e" * 32,
 }
 
 
@@ -85,8 +87,8 @@ def test_login_sets_a_strict_session_cookie_and_redirects_only_on_site(app_clien
 @pytest.mark.parametrize(
     ("username", "password", "status", "field", "message"),
     [
-        ("ana", "wrong", 401, "password", "Wrong user name or password."),
-        ("nobody", "whatever", 401, "password", "Wrong user name or password."),
+        ("ana", "wrong", 401, "password", LOGIN_FAILED),
+        ("nobody", "whatever", 401, "password", LOGIN_FAILED),
         ("", "x", 422, "username", "Enter your user name."),
         ("ana", "", 422, "password", "Enter your password."),
     ],
@@ -125,7 +127,8 @@ def test_first_admin_gets_a_random_password_once(tmp_path: Path) -> None:
         assert admin is not None and admin.stores == ("*",) and admin.role.value == "admin"
         assert verify_password(admin.password_hash, password) and password not in admin.password_hash
         user, token = auth.login("admin", password)
-        assert auth.user_for(token) == user
+        found = auth.user_for(token)
+        assert found is not None and found.id == user.id and found.last_login_utc is not None
 
 
 def test_secret_file_is_owner_only(app_client: TestClient, seeded: Seeded) -> None:

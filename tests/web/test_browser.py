@@ -18,6 +18,7 @@ import pytest
 from storewatch.core.events import Severity
 from storewatch.store import open_database
 from storewatch.store.db import default_url
+from storewatch.web.auth import LOGIN_FAILED
 from tests.web.seed import ADMIN, Seeded, add_event
 from tests.web.server import Server, serve
 
@@ -75,7 +76,7 @@ def _log_in(page: Any, server: Server, size: str) -> None:
     page.fill("#username", ADMIN[0])
     page.fill("#password", "not it")
     page.click("button[type=submit]")
-    assert page.locator("#password-error").inner_text() == "Wrong user name or password."
+    assert page.locator("#password-error").inner_text() == LOGIN_FAILED
     _shot(page, "login-error", size)
     page.fill("#password", ADMIN[1])
     page.click("button[type=submit]")

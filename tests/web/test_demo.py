@@ -78,9 +78,12 @@ def _client() -> urllib.request.OpenerDirector:
     return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
 
 
-def _json(opener: urllib.request.OpenerDirector, url: str, body: Any = None, method: str = "GET") -> Any:
+def _json(
+    opener: urllib.request.OpenerDirector, url: str, body: Any = None, method: str = "GET", csrf: str = ""
+) -> Any:
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data, {"Content-Type": "application/json"}, method=method)
+    headers = {"Content-Type": "application/json", "X-CSRF-Token": csrf}  # as zones.js sends it
+    request = urllib.request.Request(url, data, headers, method=method)
     with opener.open(request, timeout=30) as response:
         return json.load(response)
 
@@ -96,7 +99,10 @@ def test_demo_runs_the_store_with_its_dashboard_and_stops_cleanly(tmp_path: Path
         opener = _client()
         login = urllib.parse.urlencode({"username": "admin", "password": found.group(1)}).encode()
         with opener.open(f"{demo.url}/login", login, timeout=30) as response:
-            assert response.status == 200 and "Overview" in response.read().decode()
+            page = response.read().decode()
+            assert response.status == 200 and "Overview" in page
+        csrf = re.search(r'<meta name="csrf-token" content="([^"]+)">', page)
+        assert csrf, page
 
         deadline = time.monotonic() + ALERT_S
         while not (alerts := _json(opener, f"{demo.url}/api/v1/alerts")):
@@ -118,7 +124,7 @@ def test_demo_runs_the_store_with_its_dashboard_and_stops_cleanly(tmp_path: Path
         zones.append({"was": None, "data": new})
         lines = [{"was": ln["id"], "data": ln} for ln in geometry["lines"]]
         body = {"version": geometry["version"], "zones": zones, "lines": lines}
-        saved = _json(opener, f"{demo.url}/api/v1/cameras/shop/floor/geometry", body, "PUT")
+        saved = _json(opener, f"{demo.url}/api/v1/cameras/shop/floor/geometry", body, "PUT", csrf.group(1))
         assert saved["applied_live"] is True, saved
         site = load_site_config(data_dir / "site.yaml")
         assert [z.id for z in site.stores[0].cameras[0].zones] == ["phones", "stock-room", "tills"]

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from storewatch.web import WebSettings, create_app
 from storewatch.web.app import PUBLIC, api_routes
 from storewatch.web.store_choice import COOKIE
+from tests.web.conftest import login
 from tests.web.hub_seed import ADMIN, GUARD, HubSeeded, seed_hub
 
 
@@ -35,9 +36,7 @@ def hub_client(hub_template: HubSeeded, tmp_path: Path) -> Iterator[TestClient]:
 
 
 def _login(client: TestClient, who: tuple[str, str]) -> TestClient:
-    response = client.post("/login", data={"username": who[0], "password": who[1], "next": "/"})
-    assert response.status_code == 303, response.text
-    return client
+    return login(client, who)
 
 
 def _cards(html: str) -> list[str]:

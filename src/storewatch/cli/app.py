@@ -36,6 +36,7 @@ def _register() -> None:
     # Sub-command modules are imported here (not at module level of their packages) so that `storewatch --help`
     # stays fast and a missing optional dependency breaks only its own command.
     from storewatch.cli import (
+        access_cmd,
         alerts_cmd,
         audit_cmd,
         backtest_cmd,
@@ -66,6 +67,8 @@ def _register() -> None:
     app.add_typer(pos_cmd.app, name="pos")
     app.add_typer(audit_cmd.app, name="audit")
     app.add_typer(retention_cmd.app, name="retention")
+    app.add_typer(access_cmd.users_app, name="users")
+    app.add_typer(access_cmd.tokens_app, name="tokens")
     track_cmd.register(app)
     run_cmd.register(app)
     edge_cmd.register(app)

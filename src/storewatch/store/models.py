@@ -138,6 +138,9 @@ class UserRow(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_utc: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, doc="Wrong passwords since the last lockout.")
+    locked_until_utc: Mapped[datetime | None] = mapped_column(UTCDateTime(), doc="No login before this time.")
+    session_version: Mapped[int] = mapped_column(Integer, default=0, doc="Raised to end every session.")
 
 
 class DeliveryRow(Base):

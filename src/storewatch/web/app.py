@@ -32,12 +32,14 @@ from storewatch.runtime.alerting import link_secret
 from storewatch.store.db import Database, default_url, open_database
 from storewatch.store.migrate import upgrade
 from storewatch.web import views
-from storewatch.web.audit import AuditTrail
+from storewatch.web.access_audit import AccessAudit
+from storewatch.web.access_service import UserAdminService
+from storewatch.web.audit import AuditTrail, TrailAccessAudit
 from storewatch.web.auth import AuthService, SessionSigner
 from storewatch.web.camera_reads import CameraReads
 from storewatch.web.camera_service import CameraService, LiveCameras
 from storewatch.web.clip_privacy import ClipPrivacy
-from storewatch.web.deps import NotAuthenticatedError, WebContext, current_user
+from storewatch.web.deps import NotAuthenticatedError, WebContext, current_user, required_capability
 from storewatch.web.directory import StoreDirectory
 from storewatch.web.errors import ServiceError
 from storewatch.web.feed import FeedReader
@@ -47,6 +49,7 @@ from storewatch.web.incident_service import IncidentsService
 from storewatch.web.jobs import JobRunner
 from storewatch.web.live import ChangeSource, DatabasePoller, LiveHub
 from storewatch.web.media import MediaLinks
+from storewatch.web.permissions import Capability
 from storewatch.web.present import Views
 from storewatch.web.readmodels import ReadModels
 from storewatch.web.routes import (
@@ -61,13 +64,16 @@ from storewatch.web.routes import (
     media,
     pages,
     public,
+    settings_pages,
     store_switch,
+    users_pages,
 )
-from storewatch.web.routes.common import COMING_SOON, NAV
+from storewatch.web.routes.common import COMING_SOON, NAV, NAV_NEEDS
 from storewatch.web.rules_service import RulesService
 from storewatch.web.services import AlertService, EstateService, EventService
 from storewatch.web.settings import WebSettings
 from storewatch.web.site_source import OnSaved, SiteSource
+from storewatch.web.tokens import TokenService
 
 log = logging.getLogger(__name__)
 
@@ -84,18 +90,20 @@ def create_app(
     on_first_admin: Callable[[str, str], None] | None = None,
     live: LiveCameras | None = None,
     on_site_saved: OnSaved | None = None,
+    audit: AccessAudit | None = None,
 ) -> FastAPI:
     """The app for one site. ``database``: use this open database (the caller closes it) instead of opening
     ``settings``'; ``sources``: what feeds the live feed (default: a ``DatabasePoller``); ``on_first_admin(name,
     password)``: told once when the first administrator is made (``storewatch serve`` prints it); ``live``: the
     cameras running in this process (their frames and tracks on the camera pages); ``on_site_saved(site)``: told
-    each time an editor saved the site file (``storewatch demo``: its runner takes the change live)."""
+    each time an editor saved the site file (``storewatch demo``: its runner takes the change live); ``audit``:
+    where logins, account and token changes are reported (default: the log)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = database or open_database(settings.database_url or default_url(settings.data_dir))
         try:
-            ctx = await anyio.to_thread.run_sync(_context, settings, db, templates, live, on_site_saved)
+            ctx = await anyio.to_thread.run_sync(_context, settings, db, templates, live, on_site_saved, audit)
             password = await anyio.to_thread.run_sync(ctx.auth.ensure_first_admin)
             if password is not None and on_first_admin is not None:
                 on_first_admin("admin", password)
@@ -125,8 +133,9 @@ def create_app(
     )
     templates = _templates()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (public, pages, incident_pages, jobs, api, api_incidents, media, store_switch, cameras, config_pages,
-                   audit_pages):  # fmt: skip
+    routers = (public, pages, incident_pages, jobs, api, api_incidents, media, store_switch, cameras, config_pages,
+               audit_pages, users_pages, settings_pages)  # fmt: skip
+    for module in routers:
         app.include_router(module.router)
     if settings.hub:  # a hub's database: the registry's stores, the hub page
         app.include_router(hub.router)
@@ -148,8 +157,11 @@ def _context(
     templates: Jinja2Templates,
     live: LiveCameras | None = None,
     on_site_saved: OnSaved | None = None,
+    audit: AccessAudit | None = None,
 ) -> WebContext:
     upgrade(db)
+    trail = AuditTrail(db)
+    audit = audit or TrailAccessAudit(trail)
     directory = (
         RegistryDirectory(db, settings.timezone) if settings.hub else StoreDirectory(settings.site, settings.timezone)
     )
@@ -169,7 +181,7 @@ def _context(
         settings=settings,
         db=db,
         directory=directory,
-        auth=AuthService(db, signer),
+        auth=AuthService(db, signer, audit),
         events=EventService(reads, present),
         alerts=AlertService(db, reads, present, incidents),
         incidents=incidents,
@@ -182,7 +194,9 @@ def _context(
         rules=RulesService(site),
         jobs=JobRunner(workers=1),
         clips=clips,
-        audit=AuditTrail(db),
+        audit=trail,
+        tokens=TokenService(db, audit),
+        accounts=UserAdminService(db, audit),
     )
 
 
@@ -192,7 +206,7 @@ def _templates() -> Jinja2Templates:
     env.filters.update(
         ago=views.ago, duration=views.duration, label=views.label, short=views.short_id, sentence=views.sentence
     )
-    env.globals.update(version=__version__, nav=NAV, coming_soon=COMING_SOON)
+    env.globals.update(version=__version__, nav=NAV, nav_needs=NAV_NEEDS, coming_soon=COMING_SOON)
     return templates
 
 
@@ -212,10 +226,30 @@ def api_routes(app: FastAPI) -> list[APIRoute]:
 
 
 def _check_every_route_is_guarded(app: FastAPI) -> None:
-    """Refuse to build an app with a route that is neither tagged public nor behind ``current_user``."""
+    """Refuse to build an app with a route that is neither tagged public nor behind ``current_user`` and
+    ``deps.require(capability)``."""
     for route in api_routes(app):
-        if PUBLIC not in route.tags and not _needs(route.dependant, current_user):
+        if PUBLIC in route.tags:
+            continue
+        if not _needs(route.dependant, current_user):
             raise RuntimeError(f"route {route.path} ({route.name}) is not tagged public and does not require a login")
+        if not route_capabilities(route):
+            raise RuntimeError(f"route {route.path} ({route.name}) does not require a capability (deps.require)")
+
+
+def route_capabilities(route: APIRoute) -> set[Capability]:
+    """The capabilities a route requires (through ``deps.require``, at any depth)."""
+    found: set[Capability] = set()
+
+    def walk(dependant: Any) -> None:
+        for d in dependant.dependencies:
+            capability = required_capability(d.call)
+            if capability is not None:
+                found.add(capability)
+            walk(d)
+
+    walk(route.dependant)
+    return found
 
 
 def _needs(dependant: Any, fn: Callable[..., Any]) -> bool:

@@ -18,6 +18,7 @@ from storewatch.audit.export import audit_csv
 from storewatch.audit.repeat import REPEAT_WINDOW_S, RepeatFilter
 from storewatch.store.audit import AuditFilter, AuditLog
 from storewatch.store.db import Database
+from storewatch.web.access_audit import AccessAudit
 from storewatch.web.users import User
 
 
@@ -43,17 +44,40 @@ class AuditTrail:
     ) -> AuditEntry:
         return self.log.record(actor, kind, action, store=store, target=target, detail=dict(detail or {}))
 
-    def login(self, username: str, ok: bool, ip: str | None) -> None:
-        """A login attempt (the name as typed, at most 64 characters; never the password)."""
-        action = AuditAction.LOGIN_OK if ok else AuditAction.LOGIN_FAILED
-        self.record(username.strip()[:64] or "(empty)", action, target="session", detail={"ip": ip})
-
     def entries(self, where: AuditFilter, limit: int) -> list[AuditEntry]:
         return self.log.list(where, limit=limit)
 
     def csv(self, where: AuditFilter) -> tuple[str, int]:
         rows = [e.public() for e in self.log.scan(where)]
         return audit_csv(rows), len(rows)
+
+
+class TrailAccessAudit(AccessAudit):
+    """Logins, logouts, user and token changes into the audit log as well as the access log line."""
+
+    def __init__(self, trail: AuditTrail) -> None:
+        self.trail = trail
+
+    def login(self, username: str, user_id: str | None, ok: bool, ip: str | None, reason: str = "") -> None:
+        """The name as typed (at most 64 characters), the address, why it failed; never the password."""
+        super().login(username, user_id, ok, ip, reason)
+        detail = {"ip": ip, **({"reason": reason} if reason else {})}
+        action = AuditAction.LOGIN_OK if ok else AuditAction.LOGIN_FAILED
+        self.trail.record(username.strip()[:64] or "(empty)", action, target="session", detail=detail)
+
+    def logout(self, user_id: str, everywhere: bool) -> None:
+        super().logout(user_id, everywhere)
+        self.trail.record(user_id, AuditAction.LOGOUT, target=f"user:{user_id}", detail={"everywhere": everywhere})
+
+    def user_changed(self, actor: str, user_id: str, username: str, what: str, detail: Mapping[str, object]) -> None:
+        super().user_changed(actor, user_id, username, what, detail)
+        self.trail.record(actor, AuditAction.USER_CHANGE, target=f"user:{username}", detail={"what": what, **detail})
+
+    def token_changed(self, actor: str, token_id: str, name: str, what: str) -> None:
+        super().token_changed(actor, token_id, name, what)
+        self.trail.record(
+            actor, AuditAction.TOKEN_CHANGE, target=f"token:{token_id}", detail={"what": what, "name": name}
+        )
 
 
 class RequestAudit:

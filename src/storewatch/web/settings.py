@@ -56,3 +56,32 @@ class WebSettings(BaseModel):
     def secret_path(self) -> Path:
         """The key that signs session cookies (made on first use, owner-only)."""
         return self.data_dir / "secrets" / "web.key"
+
+
+def effective_settings(settings: WebSettings, database_backend: str) -> list[tuple[str, str]]:
+    """What the settings page shows of the site's configuration: labels and values, nothing secret (no database
+    URL with its password, no keys).
+
+    >>> dict(effective_settings(WebSettings(data_dir=Path("/srv/sw")), "sqlite"))["Database"]
+    'sqlite'
+    """
+    site = settings.site
+    rows = [
+        ("Data folder", str(settings.data_dir)),
+        ("Database", database_backend),
+        ("Evidence files", str(settings.media_dir)),
+        ("Mode", "hub (many stores' data)" if settings.hub else "site"),
+        ("Site file", str(settings.site_path) if settings.site_path else "none (editors only show)"),
+        ("Session length", f"{settings.session_ttl_s / 3600:g} h"),
+        ("Cookies", "HTTPS only" if settings.secure_cookies else "HTTP and HTTPS"),
+    ]
+    if site is not None:
+        rows.append(("Face blurring", "on" if site.privacy.enabled else "off"))
+        rows.append(("Stores", ", ".join(s.name or s.id for s in site.stores)))
+        for store in site.stores:
+            for camera in store.cameras:
+                if camera.record.enabled:
+                    kept = camera.record.retention.model_dump(exclude_none=True)
+                    text = ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in kept.items())
+                    rows.append((f"Recording retention: {store.id}/{camera.id}", text))
+    return rows

@@ -5,11 +5,12 @@ changed on disk, so a hand edit shows at once; without a file the site given at 
 save, ``on_saved(site)`` (when given: the dashboard runs in the process of the cameras, ``storewatch demo``) hands
 the new site to the running ``SiteRunner``, which takes zones, lines and rule settings without a restart.
 
-Who may save: an administrator, or a manager for the stores they have (``may_edit``); site-wide settings, which
-reach every store, only an administrator (``may_edit_site``).
+Who may save: a role with ``Capability.EDIT_CONFIG`` (administrator, regional or store manager) for the stores they
+have (``may_edit``); site-wide settings, which reach every store, only such a role over every store
+(``may_edit_site``).
 
->>> from storewatch.web.users import User
->>> manager = User("u1", "mo", "", Role.MANAGER, ("s1",), False, "")
+>>> from storewatch.web.users import Role, User
+>>> manager = User("u1", "mo", "", Role.STORE_MANAGER, ("s1",), False, "")
 >>> may_edit(manager, StoreScope.of(manager.stores), "s1"), may_edit(manager, StoreScope.of(("s1",)), "s2")
 (True, False)
 >>> may_edit_site(manager)
@@ -28,20 +29,19 @@ from storewatch.errors import ConfigError
 from storewatch.web.errors import ConflictError, NotFoundError
 from storewatch.web.scope import StoreScope
 from storewatch.web.site_file import SavedSite, SiteFile, SiteSnapshot, StaleSiteFileError
-from storewatch.web.users import Role, User
+from storewatch.web.users import Capability, User
 
 log = logging.getLogger(__name__)
 
 OnSaved = Callable[[SiteConfig], None]
-EDITORS = (Role.ADMIN, Role.MANAGER)
 
 
 def may_edit(user: User, scope: StoreScope, store: str) -> bool:
-    return user.role in EDITORS and scope.allows(store)
+    return user.can(Capability.EDIT_CONFIG) and scope.allows(store)
 
 
 def may_edit_site(user: User) -> bool:
-    return user.role == Role.ADMIN
+    return user.can(Capability.EDIT_CONFIG) and StoreScope.of(user.stores).everything
 
 
 class NoSiteFileError(ConflictError):

@@ -6,16 +6,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Body, Header, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
 from storewatch.store.models import AlertStatus
-from storewatch.web.deps import Audit, Ctx, CurrentUser, Scope, current_user
+from storewatch.web.deps import Audit, Ctx, CurrentUser, Scope, allowed
 from storewatch.web.errors import ServiceError
 from storewatch.web.live import LiveFeedBusyError
+from storewatch.web.permissions import Capability
 from storewatch.web.schemas import AcknowledgeIn, AlertPublic, EventPublic, StoreSummary, UserPublic
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(current_user)])
+router = APIRouter(prefix="/api/v1", dependencies=[allowed(Capability.VIEW)])
 
 Id = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.-]+$")]
 StoreQ = Annotated[str | None, Query(max_length=64, description="Only this store.")]
@@ -79,6 +80,7 @@ def alert(alert_id: Id, ctx: Ctx, scope: Scope, audit: Audit) -> AlertPublic:
     tags=["alerts"],
     summary="Acknowledge an alert (with a false_alarm_reason: call it a false alarm)",
     responses={409: {"description": "Acknowledged already"}},
+    dependencies=[allowed(Capability.ACKNOWLEDGE)],
 )
 def acknowledge(
     alert_id: Id,

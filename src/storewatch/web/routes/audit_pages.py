@@ -1,9 +1,7 @@
 """The audit log for privacy officers: ``/audit`` (the newest rows, filtered by time, store, actor and action) and
 ``/audit.csv`` (every matching row with its hashes). Reading and exporting are recorded in the log itself.
 
-Who may read it: administrators for now.
-TODO(privacy officer role): allow ``Role.PRIVACY_OFFICER`` too (``require_role(Role.ADMIN, Role.PRIVACY_OFFICER)``)
-once the users work that adds the role has landed.
+Who may read it: the roles with ``audit.read`` (administrator, privacy officer, regional manager).
 A reader limited to some stores sees only the rows about those stores.
 """
 
@@ -17,13 +15,14 @@ from fastapi.responses import HTMLResponse, Response
 
 from storewatch.audit.chain import AuditAction
 from storewatch.store.audit import AuditFilter
-from storewatch.web.deps import Audit, Ctx, Scope, current_user, require_role
+from storewatch.web.deps import Audit, Ctx, Scope, allowed, require
+from storewatch.web.permissions import Capability
 from storewatch.web.routes.common import render
-from storewatch.web.users import Role, User
+from storewatch.web.users import User
 
-router = APIRouter(tags=["audit"], dependencies=[Depends(current_user)])
+router = APIRouter(tags=["audit"], dependencies=[allowed(Capability.READ_AUDIT)])
 
-AuditReader = Annotated[User, Depends(require_role(Role.ADMIN))]
+AuditReader = Annotated[User, Depends(require(Capability.READ_AUDIT))]
 TimeQ = Annotated[datetime | None, Query(description="ISO 8601; UTC unless a zone is given.")]
 NameQ = Annotated[str | None, Query(max_length=128)]
 PAGE_LIMIT = 500

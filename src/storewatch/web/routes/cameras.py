@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from storewatch.web.config_schemas import CameraPublic, LiveViewPublic
-from storewatch.web.deps import Ctx, CurrentUser, Scope, current_user
+from storewatch.web.deps import Ctx, CurrentUser, Scope, allowed
+from storewatch.web.permissions import Capability
 from storewatch.web.routes.common import render
 from storewatch.web.site_source import may_edit
 
-router = APIRouter(dependencies=[Depends(current_user)])
+router = APIRouter(dependencies=[allowed(Capability.VIEW)])
 
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 StoreP = Annotated[str, Path(min_length=1, max_length=63, pattern=SLUG, description="Store id.")]

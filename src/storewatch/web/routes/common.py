@@ -8,7 +8,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ValidationError
 
+from storewatch.web.auth import COOKIE
 from storewatch.web.deps import WebContext
+from storewatch.web.permissions import Capability
 from storewatch.web.store_choice import switcher
 from storewatch.web.users import User
 
@@ -24,6 +26,12 @@ NOTICES = {
     "loss": "Loss recorded.",
     "rules_live": "Rule settings saved to the site file; the cameras use them now.",
     "rules_saved": "Rule settings saved to the site file; cameras take them at their next start.",
+    "user_saved": "User saved.",
+    "user_disabled": "User disabled: they cannot log in, and their sessions have ended.",
+    "user_enabled": "User enabled: they can log in again.",
+    "user_unlocked": "User unlocked: they can try to log in again now.",
+    "token_revoked": "Token revoked: it stops working at once.",
+    "password_changed": "Password changed. Your other sessions have ended.",
 }
 """The only texts a ``?notice=`` key shows (nothing from the URL is echoed)."""
 
@@ -35,15 +43,27 @@ NAV = [
     ("rules", "/rules", "Rules"),
     ("analytics", "/analytics", "Analytics"),
     ("jobs", "/jobs", "Jobs"),
+    ("users", "/users", "Users"),
+    ("audit", "/audit", "Audit log"),
 ]
-COMING_SOON = ["Hub", "Users"]
+NAV_NEEDS: dict[str, Capability] = {
+    "analytics": Capability.VIEW,
+    "audit": Capability.READ_AUDIT,
+    "incidents": Capability.VIEW_INCIDENTS,
+    "users": Capability.MANAGE_USERS,
+}
+"""Navigation items shown only to users with the capability (the others are for every dashboard user)."""
+COMING_SOON = ["Hub"]
 
 
 def render(
     ctx: WebContext, request: Request, name: str, user: User | None, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
     notice = NOTICES.get(request.query_params.get("notice", ""))
+    cookie = request.cookies.get(COOKIE)
+    csrf = ctx.auth.signer.csrf(cookie) if user is not None and cookie else ""
     base: dict[str, Any] = {"user": user, "notice": notice, "errors": {}, "values": {}, "form": None}
+    base["csrf_token"] = csrf
     base["switcher"] = None if name.startswith("_") else switcher(ctx, request, user)  # "_": a fragment, no header
     return ctx.templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
 
@@ -61,7 +81,7 @@ async def read_form(
     values: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
     data: dict[str, Any] = {}
     for key, value in values.items():
-        if key in ("next",) or key not in model.model_fields:
+        if key in ("next", "csrf_token") or key not in model.model_fields:
             continue
         if key in lists:
             data[key] = [p for p in (x.strip() for x in value.split(",")) if p]

@@ -8,19 +8,20 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from storewatch.web.config_schemas import GeometryCheckPublic, GeometryIn, GeometryPublic, SavedPublic
-from storewatch.web.deps import Audit, Ctx, CurrentUser, Editor, Scope, current_user
+from storewatch.web.deps import Audit, Ctx, CurrentUser, Editor, Scope, allowed
 from storewatch.web.errors import ConflictError
 from storewatch.web.geometry_service import ShapesInvalidError
+from storewatch.web.permissions import Capability
 from storewatch.web.routes.cameras import CameraP, StoreP
 from storewatch.web.routes.common import redirect, render
 from storewatch.web.rules_service import SITE, RulesInvalidError
 
-router = APIRouter(dependencies=[Depends(current_user)])
+router = APIRouter(dependencies=[allowed(Capability.VIEW)])
 
 TargetQ = Annotated[str | None, Query(max_length=130, description="site, or store/camera.")]
 INVALID: dict[int | str, dict[str, Any]] = {
@@ -50,6 +51,7 @@ def geometry(store: StoreP, camera: CameraP, ctx: Ctx, scope: Scope, user: Curre
     "/api/v1/cameras/{store}/{camera}/geometry/check",
     tags=["config"],
     summary="Check zones and lines as the site file would (nothing is saved)",
+    dependencies=[allowed(Capability.EDIT_CONFIG)],
 )
 def check_geometry(store: StoreP, camera: CameraP, body: GeometryIn, ctx: Ctx, scope: Scope) -> GeometryCheckPublic:
     return ctx.geometry.check(scope, store, camera, body)

@@ -9,15 +9,16 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from storewatch.web.deps import Ctx, CurrentUser, Scope, current_user
+from storewatch.web.deps import Ctx, CurrentUser, Scope, allowed
 from storewatch.web.hub_views import HubStatus, HubStatusService
+from storewatch.web.permissions import Capability
 from storewatch.web.routes.common import COMING_SOON, NAV, render
 from storewatch.web.store_choice import ChosenStore, narrowed
 
 NAV_ITEM = ("hub", "/hub", "Hub")
 MISSING_SNAPSHOT = "Snapshot kept at the store"
 
-router = APIRouter(dependencies=[Depends(current_user)])
+router = APIRouter(dependencies=[allowed(Capability.VIEW)])
 
 
 def configure(templates: Jinja2Templates) -> None:

@@ -7,13 +7,14 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
 from storewatch.incidents.workflow import IncidentState
-from storewatch.web.deps import Audit, Ctx, CurrentUser, Scope, current_user
+from storewatch.web.deps import Audit, Ctx, CurrentUser, Scope, allowed
 from storewatch.web.errors import ServiceError
+from storewatch.web.permissions import Capability
 from storewatch.web.routes.api import Id, StoreQ
 from storewatch.web.routes.common import read_form, redirect, render
 from storewatch.web.schemas import AssignIn, IncidentMoveIn, IncidentPublic, LossIn, NoteIn, TagsIn
@@ -21,7 +22,9 @@ from storewatch.web.scope import StoreScope
 from storewatch.web.store_choice import ChosenStore, pick
 from storewatch.web.users import User
 
-router = APIRouter(tags=["pages"], dependencies=[Depends(current_user)], default_response_class=HTMLResponse)
+router = APIRouter(
+    tags=["pages"], dependencies=[allowed(Capability.VIEW_INCIDENTS)], default_response_class=HTMLResponse
+)
 
 LIST_LIMIT = 200
 
@@ -81,14 +84,19 @@ def incident(incident_id: Id, request: Request, ctx: Ctx, scope: Scope, user: Cu
     return render(ctx, request, "incident_detail.html", user, active="incidents", incident=found)
 
 
-@router.post("/incidents/{incident_id}/pack", summary="Start the evidence pack (a job whose page shows progress)")
+@router.post(
+    "/incidents/{incident_id}/pack",
+    summary="Start the evidence pack (a job whose page shows progress)",
+    dependencies=[allowed(Capability.EXPORT_EVIDENCE)],
+)
 def pack(incident_id: Id, ctx: Ctx, scope: Scope, user: CurrentUser, audit: Audit) -> Response:
     job = ctx.incidents.start_export(scope, user, incident_id, ctx.jobs)
     audit.export(f"incident:{incident_id}", job.store, job=job.id)
     return redirect(f"/jobs/{job.id}")
 
 
-@router.post("/incidents/{incident_id}/{action}", summary="Work an incident (form): move, note, assign, tags, loss")
+@router.post("/incidents/{incident_id}/{action}", summary="Work an incident (form): move, note, assign, tags, loss",
+             dependencies=[allowed(Capability.MANAGE_INCIDENTS)])  # fmt: skip
 async def act(
     incident_id: Id, action: IncidentAction, request: Request, ctx: Ctx, scope: Scope, user: CurrentUser, audit: Audit
 ) -> Response:

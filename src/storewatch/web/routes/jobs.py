@@ -6,19 +6,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from storewatch.web.deps import Ctx, CurrentUser, Scope, current_user
+from storewatch.web.deps import Ctx, CurrentUser, Scope, allowed
 from storewatch.web.errors import ConflictError, NotFoundError
 from storewatch.web.jobs import Job, JobState
+from storewatch.web.permissions import Capability
 from storewatch.web.routes.api import Id
 from storewatch.web.routes.common import render
 from storewatch.web.schemas import JobPublic
 from storewatch.web.scope import StoreScope
 from storewatch.web.users import Role, User
 
-router = APIRouter(tags=["jobs"], dependencies=[Depends(current_user)])
+router = APIRouter(tags=["jobs"], dependencies=[allowed(Capability.DASHBOARD)])
 
 
 def _visible(job: Job, user: User, scope: StoreScope) -> bool:

@@ -5,16 +5,17 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form
+from fastapi import APIRouter, Form
 from fastapi.responses import FileResponse, Response
 
-from storewatch.web.deps import Audit, Ctx, CurrentUser, Scope, current_user
+from storewatch.web.deps import Audit, Ctx, CurrentUser, Scope, allowed
 from storewatch.web.errors import NotFoundError
 from storewatch.web.media import MediaNotServedError
+from storewatch.web.permissions import Capability
 from storewatch.web.routes.common import redirect
 
 log = logging.getLogger(__name__)
-router = APIRouter(tags=["media"], dependencies=[Depends(current_user)])
+router = APIRouter(tags=["media"], dependencies=[allowed(Capability.VIEW)])
 
 
 @router.get(

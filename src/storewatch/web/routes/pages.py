@@ -10,19 +10,22 @@ from fastapi.responses import HTMLResponse, Response
 from storewatch.store.models import AlertStatus
 from storewatch.web.analytics import AnalyticsService
 from storewatch.web.auth import COOKIE
-from storewatch.web.deps import Audit, Ctx, CurrentUser, Scope, current_user
+from storewatch.web.deps import Audit, Ctx, CurrentUser, Scope, allowed, require
 from storewatch.web.errors import ServiceError
+from storewatch.web.permissions import Capability
 from storewatch.web.routes.api import Id, StoreQ
 from storewatch.web.routes.common import read_form, redirect, render
 from storewatch.web.schemas import AcknowledgeIn, EventPublic
 from storewatch.web.store_choice import ChosenStore, narrowed, pick
+from storewatch.web.users import User
 
-router = APIRouter(tags=["pages"], dependencies=[Depends(current_user)], default_response_class=HTMLResponse)
+router = APIRouter(tags=["pages"], default_response_class=HTMLResponse)
+VIEW = [allowed(Capability.VIEW)]
 
 FEED_LIMIT = 100
 
 
-@router.get("/", summary="Estate overview: stores, camera health, waiting alerts, open incidents")
+@router.get("/", summary="Estate overview: stores, camera health, waiting alerts, open incidents", dependencies=VIEW)
 def overview(request: Request, ctx: Ctx, scope: Scope, user: CurrentUser, chosen: ChosenStore) -> Response:
     view = narrowed(scope, chosen)
     stores = ctx.estate.overview(view)
@@ -30,7 +33,7 @@ def overview(request: Request, ctx: Ctx, scope: Scope, user: CurrentUser, chosen
     return render(ctx, request, "overview.html", user, active="overview", stores=stores, waiting=waiting)
 
 
-@router.get("/analytics", summary="What the events tell: per day, hour of day, kind and camera; alert answers")
+@router.get("/analytics", summary="Events per day, hour, kind and camera; alert answers", dependencies=VIEW)
 def analytics(
     request: Request,
     ctx: Ctx,
@@ -47,7 +50,7 @@ def analytics(
                   stores=stores, days=days)  # fmt: skip
 
 
-@router.get("/alerts", summary="Live alerts feed")
+@router.get("/alerts", summary="Live alerts feed", dependencies=VIEW)
 def alerts(
     request: Request,
     ctx: Ctx,
@@ -67,7 +70,7 @@ def alerts(
                   stores=stores, feed_position=position)  # fmt: skip
 
 
-@router.get("/alerts/{alert_id}", summary="An alert: what happened, evidence, acknowledge")
+@router.get("/alerts/{alert_id}", summary="An alert: what happened, evidence, acknowledge", dependencies=VIEW)
 def alert(alert_id: Id, request: Request, ctx: Ctx, scope: Scope, user: CurrentUser, audit: Audit) -> Response:
     found = ctx.alerts.get(scope, alert_id)
     audit.view(f"alert:{found.id}", found.store)
@@ -75,12 +78,18 @@ def alert(alert_id: Id, request: Request, ctx: Ctx, scope: Scope, user: CurrentU
     return render(ctx, request, "alert_detail.html", user, active="alerts", alert=found, event=event)
 
 
-@router.get("/alerts/{alert_id}/card", summary="One alert as a feed card (HTML fragment, for the live feed)")
+@router.get(
+    "/alerts/{alert_id}/card", summary="One alert as a feed card (HTML fragment, for the live feed)", dependencies=VIEW
+)
 def alert_card(alert_id: Id, request: Request, ctx: Ctx, scope: Scope, user: CurrentUser) -> Response:
     return render(ctx, request, "_alert_card.html", user, alert=ctx.alerts.get(scope, alert_id))
 
 
-@router.post("/alerts/{alert_id}/acknowledge", summary="Acknowledge an alert, or call it a false alarm (form)")
+@router.post(
+    "/alerts/{alert_id}/acknowledge",
+    summary="Acknowledge an alert, or call it a false alarm (form)",
+    dependencies=[*VIEW, allowed(Capability.ACKNOWLEDGE)],
+)
 async def acknowledge(
     alert_id: Id, request: Request, ctx: Ctx, scope: Scope, user: CurrentUser, audit: Audit
 ) -> Response:
@@ -116,7 +125,8 @@ async def acknowledge(
 
 
 @router.post("/logout", summary="Log out (clears the session cookie)")
-def logout() -> Response:
+def logout(user: Annotated[User, Depends(require(Capability.DASHBOARD))], ctx: Ctx) -> Response:
+    ctx.auth.audit.logout(user.id, everywhere=False)
     response = redirect("/login")
     response.delete_cookie(COOKIE, path="/")
     return response

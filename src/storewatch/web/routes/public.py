@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import text
 
-from storewatch.web.auth import COOKIE, LoginError
+from storewatch.web.auth import COOKIE, LoginError, TooManyAttemptsError
 from storewatch.web.deps import Ctx
 from storewatch.web.routes.common import redirect, render
 from storewatch.web.schemas import Health
@@ -24,7 +24,11 @@ def login_page(request: Request, ctx: Ctx, next: Annotated[str | None, Query(max
     return render(ctx, request, "login.html", None, next=safe_next(next))
 
 
-@router.post("/login", response_class=HTMLResponse, summary="Log in (sets the session cookie)")
+@router.post(
+    "/login",
+    response_class=HTMLResponse,
+    summary="Log in (sets the session cookie); the same message for every failure, 429 while an address waits",
+)
 def login(
     request: Request,
     ctx: Ctx,
@@ -32,19 +36,19 @@ def login(
     password: Annotated[str, Form(max_length=1024)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
-    errors = {}
+    errors, status = {}, 422
     if not username.strip():
         errors["username"] = "Enter your user name."
     if not password:
         errors["password"] = "Enter your password."
     if not errors:
         try:
-            _, token = ctx.auth.login(username, password)
-        except LoginError:
-            errors["password"] = "Wrong user name or password."
-            ctx.audit.login(username, False, request.client.host if request.client else None)
+            _, token = ctx.auth.login(username, password, request.client.host if request.client else None)
+        except TooManyAttemptsError:
+            errors["password"], status = "Too many failed logins from here: wait a few minutes, then try again.", 429
+        except LoginError as exc:
+            errors["password"], status = str(exc), 401
         else:
-            ctx.audit.login(username, True, request.client.host if request.client else None)
             response = RedirectResponse(safe_next(next), status_code=303)
             response.set_cookie(
                 COOKIE,
@@ -57,7 +61,6 @@ def login(
             )
             return response
     values = {"username": username}
-    status = 401 if "password" in errors and len(errors) == 1 and username.strip() and password else 422
     return render(ctx, request, "login.html", None, status, errors=errors, values=values, next=safe_next(next))
 
 

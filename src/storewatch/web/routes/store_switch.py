@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form
+from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, Response
 
-from storewatch.web.deps import Ctx, Scope, current_user
+from storewatch.web.deps import Ctx, Scope, allowed
 from storewatch.web.errors import NotFoundError
+from storewatch.web.permissions import Capability
 from storewatch.web.routes.common import redirect
 from storewatch.web.store_choice import COOKIE, COOKIE_MAX_AGE_S
 from storewatch.web.views import safe_next
 
-router = APIRouter(tags=["pages"], dependencies=[Depends(current_user)], default_response_class=HTMLResponse)
+router = APIRouter(tags=["pages"], dependencies=[allowed(Capability.DASHBOARD)], default_response_class=HTMLResponse)
 
 
 @router.post("/store", summary="Show one store on every page, or all of yours (form; kept in a cookie)")

@@ -1,13 +1,37 @@
 // storewatch dashboard: the little the pages need from JavaScript. Everything works without it except the live feed.
 // - selects marked data-autosubmit submit their form when changed;
+// - a form posted without the session's CSRF token (a feed card the live feed pushed) gets it from the page's
+//   <meta name="csrf-token"> (fetch calls send it as the X-CSRF-Token header: see csrfToken());
 // - the alerts page follows /api/v1/stream (server-sent events) and puts each new or changed alert in place,
 //   rendered by the server, so the card looks the same however it arrived: the feed pushes each changed card
 //   (alert_card messages, rendered once for every browser); without one, the page fetches /alerts/<id>/card.
 "use strict";
 
+function csrfToken() {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return meta ? meta.content : "";
+}
+
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || form.method.toLowerCase() !== "post" || form.elements.csrf_token) return;
+  const field = document.createElement("input");
+  field.type = "hidden";
+  field.name = "csrf_token";
+  field.value = csrfToken();
+  form.append(field);
+}, true);
+
 document.addEventListener("DOMContentLoaded", () => {
   for (const select of document.querySelectorAll("select[data-autosubmit]")) {
     select.addEventListener("change", () => select.form.submit());
+  }
+  for (const button of document.querySelectorAll("[data-copy]")) {
+    button.addEventListener("click", async () => {
+      const field = document.getElementById(button.dataset.copy);
+      field.select();
+      try { await navigator.clipboard.writeText(field.value); button.textContent = "Copied"; } catch (e) { /* selected */ }
+    });
   }
   const feed = document.querySelector("[data-feed]");
   if (feed) followFeed(feed);

@@ -489,7 +489,7 @@ class ZoneEditor {
   async send(url, method) {
     try {
       const response = await fetch(url, {
-        method, credentials: "same-origin", headers: { "Content-Type": "application/json", Accept: "application/json" },
+        method, credentials: "same-origin", headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrfToken() },
         body: JSON.stringify(this.payload()),
       });
       if (response.status === 401) { this.notify("Your session ended: log in again (in another tab) and save.", "error"); return null; }
