@@ -2,8 +2,10 @@
 
 ``Ingester.apply(envelope)`` stores what the message carries through the same repositories the edge uses (events
 by ``EventRepository.upsert_many``, idempotent by event id and never undoing a newer state; incidents whole, the
-newer copy winning), then, in one more transaction, its bookkeeping: the stream's position (``sync_received``:
-in order, after a gap, or late/repeated), the registry of stores and cameras (last heard of, health from
+newer copy winning; alerts into the ``alerts`` table, the higher ``AlertPayload.rank`` winning, so a late copy of a
+waiting alert never undoes its acknowledgement; thumbnails into ``hub_thumbnails``, the last one kept), then, in
+one more transaction, its bookkeeping: the stream's position (``sync_received``: in order, after a gap, or
+late/repeated), the registry of stores and cameras (last heard of, health from
 ``camera.*`` events, the configuration version each store runs). The data is committed before the bookkeeping, so
 a crash between the two only means the message is applied again when it is delivered again: harmless.
 
@@ -33,11 +35,11 @@ from storewatch.incidents.workflow import Incident
 from storewatch.store.db import Database
 from storewatch.store.events import EventRepository
 from storewatch.store.incidents import IncidentRepository
-from storewatch.store.models import EventRow
-from storewatch.store.sync_models import HubCameraRow, HubStoreRow, ReceivedRow
+from storewatch.store.models import AlertRow, AlertStatus, EventRow
+from storewatch.store.sync_models import HubCameraRow, HubStoreRow, HubThumbnailRow, ReceivedRow
 from storewatch.store.types import utcnow
 from storewatch.sync.envelope import Envelope, EnvelopeError, Kind
-from storewatch.sync.payloads import ConfigAck, IncidentPayload, newer_than
+from storewatch.sync.payloads import AlertPayload, ConfigAck, IncidentPayload, ThumbnailPayload, newer_than
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,10 @@ class Ingester:
         elif env.kind == Kind.INCIDENT:
             if not self._incident(env, IncidentPayload.model_validate(env.payload).incident(), may_wait):
                 return Outcome.WAIT
+        elif env.kind == Kind.ALERT:
+            self._alert(env, AlertPayload.model_validate(env.payload))
+        elif env.kind == Kind.THUMBNAIL:
+            self._thumbnail(env, ThumbnailPayload.model_validate(env.payload))
         else:
             ack = ConfigAck.model_validate(env.payload)
         with self.db.write_session() as session:
@@ -83,6 +89,8 @@ class Ingester:
             self._store(session, env, ack, now)
             if event is not None:
                 self._camera(session, env.store, str(event.camera), now, event)
+            elif env.camera is not None:
+                self._camera(session, env.store, env.camera, now, None)
             for camera in ack.cameras if ack is not None else ():
                 if camera.startswith(f"{env.store}/"):
                     self._camera(session, env.store, camera, now, None)
@@ -107,6 +115,23 @@ class Ingester:
         elif newer_than(incident, stored):
             self.incidents.change(incident.id, lambda cur: incident if newer_than(incident, cur) else cur)
         return True
+
+    def _alert(self, env: Envelope, alert: AlertPayload) -> None:
+        if alert.store != env.store or alert.camera != env.camera:
+            raise EnvelopeError(f"alert {alert.id} of {alert.camera} sent as {env.camera} by store {env.store}")
+        store_alert(self.db, alert)
+
+    def _thumbnail(self, env: Envelope, thumb: ThumbnailPayload) -> None:
+        assert env.camera is not None
+        with self.db.write_session() as session:
+            row = session.get(HubThumbnailRow, thumb.event_id, with_for_update=True)
+            if row is None:
+                row = HubThumbnailRow(event_id=thumb.event_id)
+                session.add(row)
+            elif row.store != env.store:
+                raise EnvelopeError(f"thumbnail of event {thumb.event_id} of store {row.store} sent by {env.store}")
+            row.store, row.camera, row.width, row.height = env.store, env.camera, thumb.width, thumb.height
+            row.jpeg, row.received_utc = thumb.data(), utcnow()
 
     @staticmethod
     def _position(session: Session, env: Envelope) -> bool:
@@ -153,6 +178,30 @@ class Ingester:
         health = camera_health(event)
         if health is not None and (row.health_since_utc is None or at >= row.health_since_utc):
             row.health, row.health_reason, row.health_since_utc = health, event.explanation[:500], at
+
+
+def store_alert(database: Database, alert: AlertPayload) -> bool:
+    """Store an alert's state unless the hub has the same or a later one; whether it changed anything."""
+    with database.write_session() as session:
+        row = session.get(AlertRow, alert.id, with_for_update=True)
+        if row is None:
+            row = AlertRow(id=alert.id)
+            session.add(row)
+        elif _alert_rank(row) >= alert.rank:
+            return False  # a late or repeated copy: the newer state stays
+        row.event_id, row.route, row.store, row.camera = alert.event_id, alert.route, alert.store, alert.camera
+        row.event_type, row.severity = alert.event_type, alert.severity
+        row.status, row.level = alert.status, alert.level
+        row.raised_utc, row.last_sent_utc = alert.raised, alert.last_sent
+        row.acknowledged_utc, row.acknowledged_by = alert.acknowledged, alert.acknowledged_by
+        row.time_to_ack_s, row.false_alarm_reason = alert.time_to_ack_s, alert.false_alarm_reason
+        return True
+
+
+def _alert_rank(row: AlertRow) -> tuple[int, int, datetime]:
+    """``AlertPayload.rank`` of a stored alert."""
+    final = row.status != AlertStatus.WAITING
+    return int(final), row.level, row.last_sent_utc or row.raised_utc
 
 
 def camera_health(event: Event) -> str | None:

@@ -28,9 +28,11 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from storewatch import __version__
+from storewatch.media.config import open_media_store
 from storewatch.runtime.alerting import link_secret
 from storewatch.store.db import Database, default_url, open_database
 from storewatch.store.migrate import upgrade
+from storewatch.sync.media import MediaFetcher
 from storewatch.web import views
 from storewatch.web.auth import AuthService, SessionSigner
 from storewatch.web.camera_reads import CameraReads
@@ -40,7 +42,8 @@ from storewatch.web.directory import StoreDirectory
 from storewatch.web.errors import ServiceError
 from storewatch.web.feed import FeedReader
 from storewatch.web.geometry_service import GeometryService
-from storewatch.web.hub_views import HubEstateService, RegistryDirectory, StoredMediaLinks
+from storewatch.web.hub_media import HubMedia, Thumbnails
+from storewatch.web.hub_views import HubAlertService, HubEstateService, RegistryDirectory, StoredMediaLinks
 from storewatch.web.incident_service import IncidentsService
 from storewatch.web.live import ChangeSource, DatabasePoller, LiveHub
 from storewatch.web.media import MediaLinks
@@ -102,6 +105,8 @@ def create_app(
                     yield
                 finally:
                     ctx.hub.close()
+                    if ctx.hub_media is not None:
+                        ctx.hub_media.close()
                     tasks.cancel_scope.cancel()
         finally:
             if database is None:
@@ -150,9 +155,16 @@ def _context(
     templates.env.filters["when"] = lambda t, store, long=False: views.time_tag(t, directory.timezone(store), long=long)
     templates.env.filters["camera_name"] = directory.camera_name
     templates.env.filters["store_name"] = directory.name
-    reads, links = ReadModels(db), (StoredMediaLinks if settings.hub else MediaLinks)(settings.media_dir)
+    hub_media = _hub_media(settings) if settings.hub else None
+    links = StoredMediaLinks(settings.media_dir, Thumbnails(db)) if settings.hub else MediaLinks(settings.media_dir)
+    reads = ReadModels(db)
     present = Views(links)
     incidents = IncidentsService(db, reads, present)
+    alerts = (
+        HubAlertService(db, reads, present, incidents, hub_media.fetcher)
+        if hub_media is not None
+        else AlertService(db, reads, present, incidents)
+    )
     signer = SessionSigner(link_secret(settings.secret_path), settings.session_ttl_s)
     estate = (HubEstateService if settings.hub else EstateService)(reads, directory)
     site = SiteSource(settings.site_path, settings.site, on_site_saved)
@@ -162,7 +174,7 @@ def _context(
         directory=directory,
         auth=AuthService(db, signer),
         events=EventService(reads, present),
-        alerts=AlertService(db, reads, present, incidents),
+        alerts=alerts,
         incidents=incidents,
         estate=estate,
         links=links,
@@ -171,7 +183,15 @@ def _context(
         cameras=CameraService(CameraReads(db), site, estate, links, live),
         geometry=GeometryService(site),
         rules=RulesService(site),
+        hub_media=hub_media,
     )
+
+
+def _hub_media(settings: WebSettings) -> HubMedia:
+    """At a hub: clips and full snapshots from the stores' bucket (checked now) or from the stores over NATS."""
+    fetcher = MediaFetcher(settings.nats_url) if settings.nats_url else None
+    bucket = open_media_store(settings.media_bucket) if settings.media_bucket is not None else None
+    return HubMedia(settings.media_dir, fetcher=fetcher, bucket=bucket)
 
 
 def _templates() -> Jinja2Templates:
@@ -252,6 +272,7 @@ _TITLES = {
     405: "Not allowed",
     409: "That cannot be done now",
     422: "That is not right",
+    503: "Not available now",
 }
 
 

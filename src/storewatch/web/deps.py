@@ -22,6 +22,7 @@ from storewatch.web.camera_service import CameraService
 from storewatch.web.directory import StoreDirectory
 from storewatch.web.errors import ForbiddenError
 from storewatch.web.geometry_service import GeometryService
+from storewatch.web.hub_media import HubMedia
 from storewatch.web.incident_service import IncidentsService
 from storewatch.web.live import LiveHub
 from storewatch.web.media import MediaLinks
@@ -54,6 +55,8 @@ class WebContext:
     cameras: CameraService
     geometry: GeometryService
     rules: RulesService
+    hub_media: HubMedia | None = None
+    """At a hub: evidence fetched from the stores on demand."""
 
 
 def get_context(request: Request) -> WebContext:
