@@ -2,9 +2,10 @@
 
 ``storewatch hub --database URL --nats nats://...`` ingests what the edges send (events, camera health,
 incidents, alerts, thumbnails, configuration acknowledgements) into the hub's database, keeps the registry of
-stores and cameras, and publishes configuration versions; ``--http-port`` also serves ``POST /api/v1/sync`` for edges that sync over
-HTTPS. ``storewatch hub --database URL config STORE FILE.yaml`` pushes a new configuration version to a store;
-``storewatch hub --database URL status`` shows the registry (with each store's alerts and thumbnails).
+stores and cameras, and publishes configuration versions; ``--http-port`` also serves ``POST /api/v1/sync`` for
+edges that sync over HTTPS. ``storewatch hub --database URL config STORE FILE.yaml`` pushes a new configuration
+version to a store; ``storewatch hub --database URL status`` shows the registry (with each store's alerts and
+thumbnails).
 """
 
 from __future__ import annotations

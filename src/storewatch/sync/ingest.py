@@ -71,6 +71,8 @@ class Ingester:
     def _apply(self, env: Envelope, may_wait: bool) -> Outcome:
         event: Event | None = None
         ack: ConfigAck | None = None
+        alert: AlertPayload | None = None
+        thumb: ThumbnailPayload | None = None
         if env.kind in (Kind.EVENT, Kind.HEALTH):
             event = env.event()
             self.events.upsert_many([event])
@@ -78,12 +80,18 @@ class Ingester:
             if not self._incident(env, IncidentPayload.model_validate(env.payload).incident(), may_wait):
                 return Outcome.WAIT
         elif env.kind == Kind.ALERT:
-            self._alert(env, AlertPayload.model_validate(env.payload))
+            alert = AlertPayload.model_validate(env.payload)
+            if alert.store != env.store or alert.camera != env.camera:
+                raise EnvelopeError(f"alert {alert.id} of {alert.camera} sent as {env.camera} by store {env.store}")
         elif env.kind == Kind.THUMBNAIL:
-            self._thumbnail(env, ThumbnailPayload.model_validate(env.payload))
+            thumb = ThumbnailPayload.model_validate(env.payload)
         else:
             ack = ConfigAck.model_validate(env.payload)
-        with self.db.write_session() as session:
+        with self.db.write_session() as session:  # alerts and thumbnails in the same transaction as the bookkeeping
+            if alert is not None:
+                _store_alert(session, alert)
+            elif thumb is not None:
+                self._thumbnail(session, env, thumb)
             late = self._position(session, env)
             now = utcnow()
             self._store(session, env, ack, now)
@@ -116,22 +124,17 @@ class Ingester:
             self.incidents.change(incident.id, lambda cur: incident if newer_than(incident, cur) else cur)
         return True
 
-    def _alert(self, env: Envelope, alert: AlertPayload) -> None:
-        if alert.store != env.store or alert.camera != env.camera:
-            raise EnvelopeError(f"alert {alert.id} of {alert.camera} sent as {env.camera} by store {env.store}")
-        store_alert(self.db, alert)
-
-    def _thumbnail(self, env: Envelope, thumb: ThumbnailPayload) -> None:
+    @staticmethod
+    def _thumbnail(session: Session, env: Envelope, thumb: ThumbnailPayload) -> None:
         assert env.camera is not None
-        with self.db.write_session() as session:
-            row = session.get(HubThumbnailRow, thumb.event_id, with_for_update=True)
-            if row is None:
-                row = HubThumbnailRow(event_id=thumb.event_id)
-                session.add(row)
-            elif row.store != env.store:
-                raise EnvelopeError(f"thumbnail of event {thumb.event_id} of store {row.store} sent by {env.store}")
-            row.store, row.camera, row.width, row.height = env.store, env.camera, thumb.width, thumb.height
-            row.jpeg, row.received_utc = thumb.data(), utcnow()
+        row = session.get(HubThumbnailRow, thumb.event_id, with_for_update=True)
+        if row is None:
+            row = HubThumbnailRow(event_id=thumb.event_id)
+            session.add(row)
+        elif row.store != env.store:
+            raise EnvelopeError(f"thumbnail of event {thumb.event_id} of store {row.store} sent by {env.store}")
+        row.store, row.camera, row.width, row.height = env.store, env.camera, thumb.width, thumb.height
+        row.jpeg, row.received_utc = thumb.data(), utcnow()
 
     @staticmethod
     def _position(session: Session, env: Envelope) -> bool:
@@ -183,19 +186,23 @@ class Ingester:
 def store_alert(database: Database, alert: AlertPayload) -> bool:
     """Store an alert's state unless the hub has the same or a later one; whether it changed anything."""
     with database.write_session() as session:
-        row = session.get(AlertRow, alert.id, with_for_update=True)
-        if row is None:
-            row = AlertRow(id=alert.id)
-            session.add(row)
-        elif _alert_rank(row) >= alert.rank:
-            return False  # a late or repeated copy: the newer state stays
-        row.event_id, row.route, row.store, row.camera = alert.event_id, alert.route, alert.store, alert.camera
-        row.event_type, row.severity = alert.event_type, alert.severity
-        row.status, row.level = alert.status, alert.level
-        row.raised_utc, row.last_sent_utc = alert.raised, alert.last_sent
-        row.acknowledged_utc, row.acknowledged_by = alert.acknowledged, alert.acknowledged_by
-        row.time_to_ack_s, row.false_alarm_reason = alert.time_to_ack_s, alert.false_alarm_reason
-        return True
+        return _store_alert(session, alert)
+
+
+def _store_alert(session: Session, alert: AlertPayload) -> bool:
+    row = session.get(AlertRow, alert.id, with_for_update=True)
+    if row is None:
+        row = AlertRow(id=alert.id)
+        session.add(row)
+    elif _alert_rank(row) >= alert.rank:
+        return False  # a late or repeated copy: the newer state stays
+    row.event_id, row.route, row.store, row.camera = alert.event_id, alert.route, alert.store, alert.camera
+    row.event_type, row.severity = alert.event_type, alert.severity
+    row.status, row.level = alert.status, alert.level
+    row.raised_utc, row.last_sent_utc = alert.raised, alert.last_sent
+    row.acknowledged_utc, row.acknowledged_by = alert.acknowledged, alert.acknowledged_by
+    row.time_to_ack_s, row.false_alarm_reason = alert.time_to_ack_s, alert.false_alarm_reason
+    return True
 
 
 def _alert_rank(row: AlertRow) -> tuple[int, int, datetime]:

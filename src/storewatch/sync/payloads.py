@@ -19,7 +19,7 @@ each escalation level, then acknowledged or called a false alarm: final), so the
 
 >>> raised = AlertPayload(id="a1", event_id="e1", route="guards", store="s1", camera="s1/door",
 ...                       event_type="walk_out", severity="high", status="waiting", level=0, raised=t)
->>> acked = raised.model_copy(update={"status": "acknowledged", "acknowledged_by": "ana", "acknowledged": t})
+>>> acked = raised.model_copy(update={"status": AlertStatus.ACKNOWLEDGED, "acknowledged_by": "ana"})
 >>> acked.rank > raised.model_copy(update={"level": 2}).rank > raised.rank
 True
 """

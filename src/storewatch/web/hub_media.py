@@ -56,10 +56,11 @@ class Thumbnails:
                 self._known.popitem(last=False)
         return found is not None
 
-    def get(self, event_id: str, scope: StoreScope) -> bytes:
+    def get(self, store: str, event_id: str, scope: StoreScope) -> bytes:
+        """The thumbnail of ``event_id`` of ``store``, if the user may see that store."""
         with self.db.session() as session:
             row = session.get(HubThumbnailRow, event_id)
-            if row is None or not scope.allows(row.store):
+            if row is None or row.store != store or not scope.allows(row.store):
                 raise NotFoundError(f"no thumbnail of event {event_id!r} at this hub")
             return bytes(row.jpeg)
 

@@ -61,7 +61,7 @@ def hub_thumbnail(key: str, ctx: Ctx, scope: Scope) -> Response:
     event_id = PurePosixPath(key).stem
     if not event_id or PurePosixPath(key).suffix.lower() not in (".jpg", ".jpeg"):
         raise NotFoundError(f"no thumbnail {key!r}")
-    jpeg = Thumbnails(ctx.db).get(event_id, scope)
+    jpeg = Thumbnails(ctx.db).get(key.split("/", 1)[0], event_id, scope)
     return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
 
 
