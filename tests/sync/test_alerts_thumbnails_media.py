@@ -204,3 +204,51 @@ def _acknowledged(requests: MediaFetcher, command: AcknowledgeCommand) -> bool:
         return False
     assert reply.alert is not None and reply.alert.status == AlertStatus.ACKNOWLEDGED
     return True
+
+
+def test_hub_status_counts_each_stores_alerts_and_thumbnails(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from storewatch.cli.app import main
+
+    with open_database(db_url) as db:
+        upgrade(db)
+        ingester = Ingester(db)
+        jpeg = base64.b64encode(_jpeg(320, 240)).decode()
+        assert ingester.apply(_env(Kind.ALERT, 1, _alert())) == Outcome.APPLIED
+        false_alarm = _alert(
+            id="a2", event_id="e2", status=AlertStatus.FALSE_ALARM, false_alarm_reason="a shelf stocker"
+        )
+        assert ingester.apply(_env(Kind.ALERT, 2, false_alarm)) == Outcome.APPLIED
+        thumb = {"event_id": "e1", "width": 320, "height": 240, "jpeg": jpeg}
+        assert ingester.apply(_env(Kind.THUMBNAIL, 3, thumb)) == Outcome.APPLIED
+    assert main(["hub", "--database", db_url, "status"]) == 0
+    assert "  alerts: 2 (1 waiting); thumbnails: 1" in capsys.readouterr().out
+    assert main(["hub", "--database", db_url, "status", "--json"]) == 0
+    store = json.loads(capsys.readouterr().out)["stores"][0]
+    assert (store["id"], store["alerts"], store["alerts_waiting"], store["thumbnails"]) == ("s1", 2, 1, 1)
+
+
+def test_a_run_of_messages_is_applied_together_with_the_outcomes_of_one_by_one(database: Database) -> None:
+    from storewatch.store.events import EventRepository
+    from storewatch.sync.feed import event_payload
+
+    ingester = Ingester(database)
+    started = Event.start("walk_out", "s1/door", T0, "left with unpaid goods")
+    ended = started.end(T0 + timedelta(seconds=5))
+    run = [
+        _env(Kind.EVENT, 1, event_payload(started)),
+        _env(Kind.ALERT, 2, _alert(event_id=started.id)),
+        _env(Kind.THUMBNAIL, 3, {"event_id": started.id, "width": 2, "height": 2, "jpeg": "bm90IGEganBlZw=="}),
+        _env(Kind.EVENT, 4, event_payload(ended)),
+        _env(Kind.EVENT, 2, event_payload(started)),  # a late copy: applied, changes nothing
+    ]
+    assert ingester.apply_run(run) == [Outcome.APPLIED, Outcome.APPLIED, Outcome.REFUSED, Outcome.APPLIED,
+                                       Outcome.LATE]  # fmt: skip
+    stored = EventRepository(database).get(started.id)
+    assert stored is not None and stored.state.value == "ended"
+    assert Registry(database).alerts() == {"s1": (1, 1)}
+    stream = Registry(database).streams("s1")[0]
+    assert (stream.last_seq, stream.received, stream.gaps, stream.late) == (4, 3, 1, 1)  # 3 never applied: a gap
+    with pytest.raises(ValueError, match="no incidents"):
+        ingester.apply_run([_env(Kind.INCIDENT, 5, {})])
