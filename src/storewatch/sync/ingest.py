@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import TypeVar, cast
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -43,6 +44,8 @@ from storewatch.sync.envelope import Envelope, EnvelopeError, Kind
 from storewatch.sync.payloads import AlertPayload, ConfigAck, IncidentPayload, ThumbnailPayload, newer_than
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class Outcome(StrEnum):
@@ -115,7 +118,6 @@ class Ingester:
         for camera in p.ack.cameras if p.ack is not None else ():
             if camera.startswith(f"{env.store}/"):
                 self._camera(session, env.store, camera, now, None)
-        session.flush()  # the next message of the run reads these rows
         return late
 
     def _apply(self, env: Envelope, may_wait: bool) -> Outcome:
@@ -167,10 +169,10 @@ class Ingester:
     def _position(session: Session, env: Envelope) -> bool:
         """Record the message's place in its stream; True when it is late or repeated."""
         store, camera = env.stream
-        row = session.get(ReceivedRow, (store, camera), with_for_update=True)
+        row = _locked(session, ReceivedRow, (store, camera))
         if row is None:
-            row = ReceivedRow(store=store, camera=camera, last_seq=0, received=0, gaps=0, late=0)
-            session.add(row)
+            row = _keep(session, ReceivedRow(store=store, camera=camera, last_seq=0, received=0, gaps=0, late=0),
+                        (store, camera))  # fmt: skip
         row.updated_utc = utcnow()
         if env.seq <= row.last_seq:
             row.late += 1
@@ -185,10 +187,9 @@ class Ingester:
 
     @staticmethod
     def _store(session: Session, env: Envelope, ack: ConfigAck | None, now: datetime) -> None:
-        row = session.get(HubStoreRow, env.store, with_for_update=True)
+        row = _locked(session, HubStoreRow, env.store)
         if row is None:
-            row = HubStoreRow(id=env.store, first_seen_utc=now, config_ok=True)
-            session.add(row)
+            row = _keep(session, HubStoreRow(id=env.store, first_seen_utc=now, config_ok=True), env.store)
         row.last_seen_utc = now
         if ack is not None and (row.config_acked_utc is None or env.created_utc >= row.config_acked_utc):
             row.config_version, row.config_ok, row.config_error = ack.version, ack.ok, ack.error
@@ -196,10 +197,10 @@ class Ingester:
 
     @staticmethod
     def _camera(session: Session, store: str, camera: str, now: datetime, event: Event | None) -> None:
-        row = session.get(HubCameraRow, (store, camera), with_for_update=True)
+        row = _locked(session, HubCameraRow, (store, camera))
         if row is None:
-            row = HubCameraRow(store=store, camera=camera, health="ok", health_reason="", first_seen_utc=now)
-            session.add(row)
+            row = _keep(session, HubCameraRow(store=store, camera=camera, health="ok", health_reason="",
+                                              first_seen_utc=now), (store, camera))  # fmt: skip
         row.last_seen_utc = now
         if event is None:
             return
@@ -252,6 +253,23 @@ def _store_alert(session: Session, alert: AlertPayload) -> bool:
     row.acknowledged_utc, row.acknowledged_by = alert.acknowledged, alert.acknowledged_by
     row.time_to_ack_s, row.false_alarm_reason = alert.time_to_ack_s, alert.false_alarm_reason
     return True
+
+
+def _locked(session: Session, model: type[T], key: object) -> T | None:
+    """The row of ``model`` with primary key ``key``, locked (``FOR UPDATE``) once per transaction: the messages of
+    a run share their stream's, store's and camera's rows instead of reading them again each."""
+    cache: dict[tuple[type, object], object] = session.info.setdefault("locked", {})
+    if (model, key) not in cache:
+        cache[(model, key)] = session.get(model, key, with_for_update=True)
+    found = cache[(model, key)]
+    return None if found is None else cast(T, found)
+
+
+def _keep(session: Session, row: T, key: object) -> T:
+    """Add a new row and remember it as locked (see ``_locked``)."""
+    session.add(row)
+    session.info.setdefault("locked", {})[(type(row), key)] = row
+    return row
 
 
 def _alert_rank(row: AlertRow) -> tuple[int, int, datetime]:
