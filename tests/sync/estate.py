@@ -2,8 +2,10 @@
 
 The edges run ``storewatch edge`` (through ``tests.sync.edge_main``, which swaps the model for the tests' detector
 double) on a generated camera: a bright 'person' walks into a staff-only zone, stays a second and leaves, every
-four seconds, so ``restricted_area`` raises an event (started, then ended) and incidents follow. The hub runs
-``storewatch hub`` on a fresh PostgreSQL database of the ``pgserver`` server.
+four seconds, so ``restricted_area`` raises an event (started, then ended) with a snapshot and a clip, an alert
+(routed to a webhook on a closed port of 127.0.0.1: raised and escalating, never delivered) and incidents follow.
+The hub runs ``storewatch hub`` on a fresh PostgreSQL database of the ``pgserver`` server, with its dashboard
+when asked (a user ``WEB_USER`` made beforehand).
 """
 
 from __future__ import annotations
@@ -22,14 +24,18 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from storewatch.store.alerts import AlertRepository
 from storewatch.store.db import Database, open_database
 from storewatch.store.events import EventRepository
 from storewatch.store.migrate import upgrade
 from storewatch.store.sync_models import SequenceRow
 from storewatch.sync.registry import Registry
 from storewatch.video.writer import Mp4Writer
-from tests.sync.procs import NatsServer, Proc
+from storewatch.web.auth import hash_password
+from storewatch.web.users import Role, UserRepository
+from tests.sync.procs import NatsServer, Proc, free_port
 
+WEB_USER = ("tester", "tester password 1")
 RULES = {"restricted_area": {"min_inside_s": 0.3, "end_after_s": 0.5, "cooldown_s": 0.0}}
 
 
@@ -60,6 +66,17 @@ def site_file(root: Path) -> Path:
         "site": {"id": "estate"},
         "stores": [{"id": "s1", "cameras": [camera("c1"), camera("c2")]}, {"id": "s2", "cameras": [camera("c1")]}],
         "rules": RULES,
+        "alerts": {
+            "channels": [
+                {
+                    "name": "guards",
+                    "kind": "webhook",
+                    "url": f"http://127.0.0.1:{free_port()}/hook",
+                    "secret": "a webhook secret of the tests",
+                    "retry": {"max_attempts": 1},
+                }
+            ]
+        },
         "runtime": {"status_port": 0, "record_tracks": False, "ring_s": 4, "clip_before_s": 1, "clip_after_s": 1},
     }
     path = root / "site.yaml"
@@ -72,11 +89,18 @@ class Estate:
         self.root, self.nats, self.hub_url = root, nats, hub_url
         self.site = site_file(root)
         self.procs: list[Proc] = []
+        self.web_url = ""
         self.hub_db = open_database(hub_url)
         upgrade(self.hub_db)  # the hub does it too (a no-op then); the test reads it before the hub is up
 
-    def start_hub(self) -> Proc:
+    def start_hub(self, web: bool = False) -> Proc:
         args = [sys.executable, "-m", "storewatch", "hub", "--database", self.hub_url, "--nats", self.nats.url]
+        if web:
+            users = UserRepository(self.hub_db)
+            if users.by_username(WEB_USER[0]) is None:
+                users.create(WEB_USER[0], hash_password(WEB_USER[1]), Role.ADMIN, ["*"])
+            self.web_url = f"http://127.0.0.1:{free_port()}"
+            args += ["--web-port", self.web_url.rsplit(":", 1)[1], "--data-dir", str(self.root / "hub-web")]
         proc = Proc(f"hub-{len(self.procs)}", args, self.root).start()
         self.procs.append(proc)
         return proc
@@ -120,6 +144,16 @@ class Estate:
     def edge_events(self, store: str) -> dict[str, str]:
         with self.edge_db(store) as db:
             return {e.id: e.state.value for e in EventRepository(db).list(store=store, limit=1000)}
+
+    def hub_alerts(self, store: str) -> dict[str, tuple[str, int, str | None]]:
+        """Alert id -> (status, level, acknowledged by) at the hub."""
+        return {a.id: (a.status.value, a.level, a.acknowledged_by)
+                for a in AlertRepository(self.hub_db).list(store=store, limit=1000)}  # fmt: skip
+
+    def edge_alerts(self, store: str) -> dict[str, tuple[str, int, str | None]]:
+        with self.edge_db(store) as db:
+            return {a.id: (a.status.value, a.level, a.acknowledged_by)
+                    for a in AlertRepository(db).list(store=store, limit=1000)}  # fmt: skip
 
     def logs(self) -> str:
         return "\n".join(f"--- {p.name} ---\n{p.output()[-4000:]}" for p in self.procs)

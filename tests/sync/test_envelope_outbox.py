@@ -44,7 +44,7 @@ def test_an_envelope_round_trips_and_names_its_subject_and_stream() -> None:
         ({"camera": None}, "names its camera"),
         ({"seq": 0}, "seq"),
         ({"created_utc": "2026-03-02T12:00:00"}, "time zone"),
-        ({"kind": "thumbnail"}, "kind"),
+        ({"kind": "clip"}, "kind"),
         ({"store": "S 1"}, "slug"),
         ({"extra": 1}, "extra"),
     ],

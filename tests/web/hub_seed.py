@@ -1,7 +1,7 @@
 """A hub's database for the hub-mode web tests, filled as ``storewatch hub`` fills it: two stores' events, camera
 health, incidents and configuration acknowledgements applied by the hub's ``Ingester`` as sync envelopes (the
 registry of stores and cameras follows), configuration versions pushed with ``ConfigVersions``, and alerts added
-through the alert repository (alerts are not synced yet; a hub shows those it has). Incidents are made by each
+through the alert repository (as the hub stores those it receives). Incidents are made by each
 store's incident service in the store's own database and travel whole, as an edge sends them.
 
 Store s1 (Gran Via) runs the newest configuration (v1); s2 (Serrano) refused its newest (v2) and runs the site

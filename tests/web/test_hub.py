@@ -5,14 +5,20 @@ deciding what each user sees. (SQLite here for speed; the browser test runs the 
 
 from __future__ import annotations
 
+import base64
 import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from storewatch.store.db import open_database
+from storewatch.sync.envelope import Envelope, Kind
+from storewatch.sync.ingest import Ingester, Outcome
 from storewatch.web import WebSettings, create_app
 from storewatch.web.app import PUBLIC, api_routes
 from storewatch.web.store_choice import COOKIE
@@ -107,11 +113,44 @@ def test_the_scope_still_decides_a_guard_of_one_store_sees_one(hub_client: TestC
     assert hub_client.get(f"/alerts/{hub_template.alerts['walkout']}").status_code == 404
 
 
-def test_evidence_kept_at_the_stores_is_not_linked(hub_client: TestClient, hub_template: HubSeeded) -> None:
+def test_evidence_kept_at_the_stores_shows_as_its_thumbnail_or_says_where_it_is(
+    hub_client: TestClient, hub_template: HubSeeded, tmp_path: Path
+) -> None:
     _login(hub_client, ADMIN)
     alert = hub_client.get(f"/api/v1/alerts/{hub_template.alerts['walkout']}").json()
-    assert alert["evidence"]["snapshot"] is None
+    assert alert["evidence"]["snapshot"] is None  # no thumbnail came with it
+    assert alert["evidence"]["snapshot_full"].startswith("/hub/media/s1/door/")
     assert "Snapshot kept at the store" in hub_client.get("/alerts").text
+
+    fight = hub_template.events["fight"]
+    jpeg = cv2.imencode(".jpg", np.full((180, 320, 3), 80, np.uint8))[1].tobytes()
+    payload = {"event_id": fight.id, "width": 320, "height": 180, "jpeg": base64.b64encode(jpeg).decode()}
+    walkout = hub_template.events["walkout"]
+    with open_database(f"sqlite:///{tmp_path / 'hub.db'}") as db:
+        for event in (fight, walkout):
+            env = Envelope(id=f"t{event.id[:8]}", kind=Kind.THUMBNAIL, store=event.store, camera=str(event.camera),
+                           seq=99, created_utc=event.start_utc, sent_utc=event.start_utc,
+                           payload={**payload, "event_id": event.id})  # fmt: skip
+            assert Ingester(db).apply(env) == Outcome.APPLIED
+    shown = hub_client.get(f"/api/v1/alerts/{hub_template.alerts['fight']}").json()["evidence"]
+    assert shown["snapshot"].startswith("/hub/thumbnails/s2/entrance/")
+    got = hub_client.get(shown["snapshot"])
+    assert (got.status_code, got.headers["content-type"], got.content) == (200, "image/jpeg", jpeg)
+    assert f'src="{shown["snapshot"]}"' in hub_client.get("/alerts").text
+    hub = hub_client.get("/api/v1/hub/stores").json()["stores"]
+    assert [(s["id"], s["alerts"], s["alerts_waiting"], s["thumbnails"]) for s in hub] == [("s1", 2, 2, 1),
+                                                                                         ("s2", 2, 1, 1)]  # fmt: skip
+
+    # this hub has no NATS and no bucket: a clip cannot be fetched, an acknowledgement cannot reach the store
+    fetched = hub_client.get(shown["snapshot_full"])
+    assert fetched.status_code == 503 and "no way to fetch it" in fetched.text
+    refused = hub_client.post(f"/api/v1/alerts/{hub_template.alerts['walkout']}/acknowledge", json={})
+    assert refused.status_code == 503 and "acknowledge the alert at store s1" in refused.text
+    theirs = hub_client.get(f"/api/v1/alerts/{hub_template.alerts['walkout']}").json()["evidence"]["snapshot"]
+    assert hub_client.get(theirs).status_code == 200
+    assert hub_client.get(theirs.replace("s1/door", "s2/entrance")).status_code == 404  # the key names its store
+    _login(hub_client, GUARD)  # a guard of s2 only: no thumbnail of s1
+    assert hub_client.get(theirs).status_code == 404
 
 
 def test_every_hub_route_requires_a_login(hub_client: TestClient) -> None:

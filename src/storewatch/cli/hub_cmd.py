@@ -1,10 +1,11 @@
 """``storewatch hub``: the central service that every store's edge reports to.
 
 ``storewatch hub --database URL --nats nats://...`` ingests what the edges send (events, camera health,
-incidents, configuration acknowledgements) into the hub's database, keeps the registry of stores and cameras, and
-publishes configuration versions; ``--http-port`` also serves ``POST /api/v1/sync`` for edges that sync over
-HTTPS. ``storewatch hub --database URL config STORE FILE.yaml`` pushes a new configuration version to a store;
-``storewatch hub --database URL status`` shows the registry.
+incidents, alerts, thumbnails, configuration acknowledgements) into the hub's database, keeps the registry of
+stores and cameras, and publishes configuration versions; ``--http-port`` also serves ``POST /api/v1/sync`` for
+edges that sync over HTTPS. ``storewatch hub --database URL config STORE FILE.yaml`` pushes a new configuration
+version to a store; ``storewatch hub --database URL status`` shows the registry (with each store's alerts and
+thumbnails).
 """
 
 from __future__ import annotations
@@ -56,9 +57,16 @@ def hub(
         typer.Option(min=0, max=65535, help="Also serve the dashboard here: every store's alerts and incidents."),
     ] = None,
     web_host: Annotated[str, typer.Option(help="Address the dashboard listens on.")] = "127.0.0.1",
-    data_dir: Annotated[Path, typer.Option(help="The hub's folder: the dashboard's session key (secrets/).")] = Path(
-        "storewatch-hub"
-    ),
+    data_dir: Annotated[
+        Path, typer.Option(help="The hub's folder: the dashboard's session key (secrets/), evidence fetched (media/).")
+    ] = Path("storewatch-hub"),
+    media_bucket: Annotated[
+        Path | None,
+        typer.Option(
+            help="YAML of the S3 bucket the stores archive evidence to (runtime.media kind s3): clips are "
+            "served from it instead of being fetched from the stores."
+        ),
+    ] = None,
     seconds: Annotated[
         float | None, typer.Option(min=1.0, help="Stop after this long (default: until Ctrl-C).")
     ] = None,
@@ -69,7 +77,8 @@ def hub(
         return
     if nats is None and http_port is None and web_port is None:
         raise ConfigError("the hub needs --nats nats://host:4222, --http-port PORT, --web-port PORT, or some of them")
-    web = None if web_port is None else WebOptions(web_host, web_port, data_dir)
+    bucket = None if media_bucket is None else _read_bucket(media_bucket)
+    web = None if web_port is None else WebOptions(web_host, web_port, data_dir, bucket)
     _serve(database, nats, http_port, http_host, seconds, web)
 
 
@@ -78,6 +87,26 @@ class WebOptions:
     host: str
     port: int
     data_dir: Path
+    bucket: Any = None
+    """``media.config.S3Media`` or None."""
+
+
+def _read_bucket(file: Path) -> Any:
+    import yaml
+    from pydantic import ValidationError
+
+    from storewatch.config.loader import key_path
+    from storewatch.media.config import S3Media
+
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{file}: cannot read: {exc}") from None
+    try:
+        return S3Media.model_validate({"kind": "s3", **data} if isinstance(data, dict) else data)
+    except ValidationError as exc:
+        problems = "\n".join(f"{file}: {key_path(tuple(e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(problems) from None
 
 
 def _serve(
@@ -100,7 +129,7 @@ def _serve(
     service = server = dashboard = None
     try:
         if web is not None:
-            dashboard = _dashboard(database, web, console)
+            dashboard = _dashboard(database, web, nats, console)
         if nats is not None:
             service = HubService(db, nats, report=lambda line: console.print(f"{time.strftime('%H:%M:%S')} {line}"))
             service.start()
@@ -134,15 +163,17 @@ def _serve(
         db.close()
 
 
-def _dashboard(database: str, web: WebOptions, console: Console) -> Any:
-    """The dashboard on the hub's database, on a thread of this process (its own connection pool)."""
+def _dashboard(database: str, web: WebOptions, nats: str | None, console: Console) -> Any:
+    """The dashboard on the hub's database, on a thread of this process (its own connection pool); with NATS it
+    fetches clips from the stores and sends them acknowledgements."""
     from storewatch.web import WebSettings, create_app
     from storewatch.web.background import WebServerThread, listen
 
     def first_admin(name: str, password: str) -> None:
         console.print(f"[bold yellow]created the first user: {name}, password {password}[/]  (shown once)")
 
-    settings = WebSettings(data_dir=web.data_dir, database_url=database, hub=True)
+    settings = WebSettings(data_dir=web.data_dir, database_url=database, hub=True, nats_url=nats,
+                           media_bucket=web.bucket)  # fmt: skip
     thread = WebServerThread(create_app(settings, on_first_admin=first_admin), listen(web.host, web.port))
     thread.start()
     return thread
@@ -225,9 +256,12 @@ def status(
         upgrade(db)
         registry = Registry(db)
         stores, cameras, streams = registry.stores(), registry.cameras(), registry.streams()
+        alerts, thumbnails = registry.alerts(), registry.thumbnails()
     if as_json:
-        out = {"stores": [asdict(s) for s in stores], "cameras": [asdict(c) for c in cameras],
-               "streams": [asdict(s) for s in streams]}  # fmt: skip
+        out = {"stores": [{**asdict(s), "alerts": alerts.get(s.id, (0, 0))[0],
+                           "alerts_waiting": alerts.get(s.id, (0, 0))[1], "thumbnails": thumbnails.get(s.id, 0)}
+                          for s in stores],
+               "cameras": [asdict(c) for c in cameras], "streams": [asdict(s) for s in streams]}  # fmt: skip
         typer.echo(json.dumps(out, default=str, indent=2))
         return
     if not stores:
@@ -237,6 +271,8 @@ def status(
         state = "" if s.config_ok else f" (refused the newest: {s.config_error})"
         typer.echo(f"store {s.id}: last heard {s.last_seen_utc:%Y-%m-%d %H:%M:%S}Z; configuration {running} "
                    f"running, {s.config_latest or 0} newest{state}")  # fmt: skip
+        n, waiting = alerts.get(s.id, (0, 0))
+        typer.echo(f"  alerts: {n} ({waiting} waiting); thumbnails: {thumbnails.get(s.id, 0)}")
         for c in (c for c in cameras if c.store == s.id):
             typer.echo(f"  {c.camera}: {c.health}{f' ({c.health_reason})' if c.health != 'ok' else ''}")
         for st in (st for st in streams if st.store == s.id):

@@ -4,11 +4,13 @@ At an edge: ``sync_outbox`` holds every message to send to the hub, in the order
 has it acknowledged (then ``sent``; ``dead`` when the hub's side refuses it for good); ``sync_sequences`` the last
 sequence number given in each (store, camera) stream (the outbox's sent rows are pruned, the numbering goes on);
 ``sync_incidents`` what was last sent of each incident (incidents change from several processes, so the edge
-compares instead of listening); ``edge_config`` the configuration version the hub pushed, kept across restarts.
+compares instead of listening), ``sync_alerts`` the same for alerts; ``edge_config`` the configuration
+version the hub pushed, kept across restarts.
 
 At a hub: ``sync_received`` the last sequence applied per (store, camera) stream with counters of gaps and late or
 repeated messages; ``hub_stores`` and ``hub_cameras`` the registry of what was seen (health, configuration
-version each store runs); ``hub_configs`` every configuration version pushed to a store.
+version each store runs); ``hub_configs`` every configuration version pushed to a store; ``hub_thumbnails`` the
+small privacy-protected JPEG each event's snapshot travelled as.
 
 A database has all of them (one schema, one migration chain); an edge leaves the hub's empty and vice versa.
 ``camera`` is ``""`` for a store's own stream (incidents, configuration acknowledgements).
@@ -20,7 +22,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storewatch.store.models import Base, LogId
@@ -75,6 +77,16 @@ class SyncedIncidentRow(Base):
 
     incident_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(128))
+    synced_utc: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SyncedAlertRow(Base):
+    """What an edge last put in the outbox for an alert (its fingerprint: status, level, acknowledgement)."""
+
+    __tablename__ = "sync_alerts"
+
+    alert_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(160))
     synced_utc: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -144,3 +156,19 @@ class HubConfigRow(Base):
     config: Mapped[dict[str, Any]] = mapped_column(JSONType, doc="The LiveConfig, as JSON.")
     created_utc: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(128), default="")
+
+
+class HubThumbnailRow(Base):
+    """At the hub: the thumbnail of an event's snapshot (already privacy-protected at the edge), a small JPEG."""
+
+    __tablename__ = "hub_thumbnails"
+
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    store: Mapped[str] = mapped_column(String(64))
+    camera: Mapped[str] = mapped_column(String(128))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+    received_utc: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (Index("ix_hub_thumbnails_store", "store"),)

@@ -4,8 +4,10 @@
 edge's database (the one the runner uses: SQLite in the data folder unless ``runtime.database_url``), applies the
 configuration version stored from the hub before the cameras start, attaches the event feed to the event writer
 before it starts (no stored event is missed), and after the start sends its configuration acknowledgement and
-starts the publisher and the incident feed. At the stop, after the runner has flushed its events, it sends what it
-can for a few seconds; the rest waits in the outbox for the next start.
+starts the publisher and the incident and alert feeds; over NATS it also answers the hub's requests for evidence
+files (``sync.media``) and its commands (``sync.commands``: alerts acknowledged at the hub). At the stop, after
+the runner has flushed its events, it sends what it can for a few seconds; the rest waits in the outbox for the
+next start.
 
 ``EdgeConfig`` is the configuration the edge runs: the site file with the newest pushed version applied over it.
 A version that does not fit the site is refused (the acknowledgement says why) and the edge keeps the one it runs;
@@ -31,7 +33,7 @@ from storewatch.store.migrate import upgrade
 from storewatch.store.sync_models import EdgeConfigRow
 from storewatch.store.types import utcnow
 from storewatch.sync.envelope import Kind
-from storewatch.sync.feed import EventFeed, IncidentFeed
+from storewatch.sync.feed import AlertFeed, EventFeed, IncidentFeed
 from storewatch.sync.live_config import ConfigVersion, LiveConfig, LiveConfigError, apply_live, select_store
 from storewatch.sync.outbox import Outbox, Outgoing
 from storewatch.sync.payloads import ConfigAck
@@ -39,6 +41,8 @@ from storewatch.sync.publisher import Publisher, Transport
 
 if TYPE_CHECKING:
     from storewatch.runtime.runner import SiteRunner
+    from storewatch.sync.commands import CommandResponder
+    from storewatch.sync.media import MediaResponder
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +149,9 @@ class EdgeSync:
         self.config: EdgeConfig | None = None
         self.publisher: Publisher | None = None
         self.incidents: IncidentFeed | None = None
+        self.alerts: AlertFeed | None = None
+        self.media: MediaResponder | None = None
+        self.commands: CommandResponder | None = None
         self.transport: Transport | None = None
 
     def site(self, site: SiteConfig) -> SiteConfig:
@@ -171,16 +178,37 @@ class EdgeSync:
                                    on_config=lambda version: config.offer(version, runner.reconfigure))  # fmt: skip
         runner.stored_listeners.append(EventFeed(self.outbox, wake=self.publisher.wake))
         self.incidents = IncidentFeed(self.database, self.outbox, self.store_id, wake=self.publisher.wake)
+        self.alerts = AlertFeed(self.database, self.outbox, self.store_id, wake=self.publisher.wake)
+        link = getattr(self.transport, "link", None)
+        if link is not None:  # HTTPS sync: clips stay reachable only through a bucket (runtime.media)
+            from storewatch.sync.commands import CommandResponder
+            from storewatch.sync.media import MediaResponder
+
+            privacy_on = runner.site.privacy.enabled
+            self.media = MediaResponder(link, self.store_id, runner.evidence.root, protect_clips=privacy_on)
+            self.commands = CommandResponder(link, self.store_id, self.database)
 
     def after_start(self, runner: SiteRunner) -> None:
         assert self.config is not None and self.publisher is not None and self.incidents is not None
+        assert self.alerts is not None
         self.config.acknowledge_start()
         self.publisher.start()
         self.incidents.start()
+        self.alerts.start()
+        if self.media is not None:
+            self.media.start()
+        if self.commands is not None:
+            self.commands.start()
 
     def after_stop(self, runner: SiteRunner) -> None:
+        if self.media is not None:
+            self.media.stop()
+        if self.commands is not None:
+            self.commands.stop()
         if self.incidents is not None:
             self.incidents.stop()
+        if self.alerts is not None:
+            self.alerts.stop()
         if self.publisher is not None and not self.publisher.stop(self.drain_s):
             log.warning("sync: messages left in the outbox are sent at the next start")
         if self.transport is not None:

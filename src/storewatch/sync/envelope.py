@@ -2,7 +2,8 @@
 
 ``storewatch.sync/1``: ``id`` (random hex, made once when the message enters the edge's outbox and kept on every
 re-send: the de-duplication key of JetStream and of the HTTP endpoint), ``kind`` (``event``, ``incident``,
-``health``, ``config_ack``), ``store``, ``camera`` (namespaced ``store/camera``; None for the store's own stream:
+``health``, ``config_ack``, ``alert``, ``thumbnail``), ``store``, ``camera`` (namespaced ``store/camera``; None for
+the store's own stream:
 incidents and configuration acknowledgements), ``seq`` (1, 2, 3... within the (store, camera) stream, so the hub
 can keep order and see gaps), ``created_utc`` (when the edge made it), ``sent_utc`` (this attempt) and ``payload``
 (the kind's JSON object). New optional fields may be added within version 1; none is renamed or removed.
@@ -44,6 +45,14 @@ class Kind(StrEnum):
     """A camera's health changed: the payload is a ``camera.*`` event."""
     CONFIG_ACK = "config_ack"
     """Which configuration version the edge runs (or why it refused a new one)."""
+    ALERT = "alert"
+    """An alert's state (raised, escalated, acknowledged or called a false alarm): ``payloads.AlertPayload``."""
+    THUMBNAIL = "thumbnail"
+    """A small JPEG of an event's (privacy-protected) snapshot: ``payloads.ThumbnailPayload``."""
+
+
+CAMERA_KINDS = (Kind.EVENT, Kind.HEALTH, Kind.ALERT, Kind.THUMBNAIL)
+"""Kinds that travel on their camera's stream (the rest on the store's own)."""
 
 
 class EnvelopeError(StorewatchError):
@@ -95,7 +104,7 @@ class Envelope(BaseModel):
     def _camera_in_store(self) -> Envelope:
         if self.camera is not None and not self.camera.startswith(f"{self.store}/"):
             raise ValueError(f"camera {self.camera!r} is not in store {self.store!r}")
-        if self.kind in (Kind.EVENT, Kind.HEALTH) and self.camera is None:
+        if self.kind in CAMERA_KINDS and self.camera is None:
             raise ValueError(f"a {self.kind.value} message names its camera")
         return self
 

@@ -1,15 +1,18 @@
-"""What goes into the edge's outbox: stored events (and camera health) as the event writer commits them, and
-incidents whenever they change.
+"""What goes into the edge's outbox: stored events (and camera health) as the event writer commits them, with a
+thumbnail of each snapshot, and incidents and alerts whenever they change.
 
 ``EventFeed`` is an ``EventWriter.on_stored`` listener: it runs on the writer's thread right after a batch is
 committed and writes the batch's messages to the outbox in one transaction of its own (a few milliseconds), so an
 event reaches the outbox only once it is stored, in the order it was stored. ``camera.*`` events go as ``health``,
-the rest as ``event``. A transient database error is retried a few times; should the outbox stay unwritable, the
-batch is counted in ``lost`` and logged (the events are in the store, not on their way to the hub).
+the rest as ``event``; the first stored state of an event that names a snapshot is followed, on the same camera
+stream, by a ``thumbnail`` message (``sync.thumbnails``: 320 px wide, bounded in bytes). A transient database
+error is retried a few times; should the outbox stay unwritable, the batch is counted in ``lost`` and logged (the
+events are in the store, not on their way to the hub).
 
 ``IncidentFeed`` polls: incidents change from several processes (this edge's incident service, the command line,
 the dashboard), so the edge compares each recent or open incident with what it last sent (``sync_incidents``) and
-sends those that changed, whole, on the store's own stream.
+sends those that changed, whole, on the store's own stream. ``AlertFeed`` does the same for alerts (raised by the
+router, escalated, acknowledged from the dashboard, the API or a signed link), on the alert's camera stream.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ import logging
 import math
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -27,14 +32,17 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from storewatch.core.events import Event
 from storewatch.incidents.workflow import CLOSED, IncidentState
+from storewatch.store.alerts import AlertRepository
 from storewatch.store.db import Database
 from storewatch.store.events import is_transient
 from storewatch.store.incidents import IncidentRepository
-from storewatch.store.sync_models import SyncedIncidentRow
+from storewatch.store.models import AlertStatus
+from storewatch.store.sync_models import SyncedAlertRow, SyncedIncidentRow
 from storewatch.store.types import utcnow
 from storewatch.sync.envelope import Kind, kind_of
 from storewatch.sync.outbox import Outbox, Outgoing
-from storewatch.sync.payloads import IncidentPayload, fingerprint
+from storewatch.sync.payloads import AlertPayload, IncidentPayload, fingerprint
+from storewatch.sync.thumbnails import thumbnail
 
 log = logging.getLogger(__name__)
 
@@ -54,15 +62,30 @@ class EventFeed:
     """``EventWriter.on_stored`` listener that puts each committed batch into the outbox."""
 
     def __init__(
-        self, outbox: Outbox, *, wake: Callable[[], None] | None = None, attempts: int = 5, retry_s: float = 0.2
+        self,
+        outbox: Outbox,
+        *,
+        wake: Callable[[], None] | None = None,
+        attempts: int = 5,
+        retry_s: float = 0.2,
+        thumbnails: bool = True,
+        remember: int = 10_000,
     ) -> None:
         self.outbox = outbox
         self.wake = wake or (lambda: None)
         self.attempts, self.retry_s = attempts, retry_s
-        self.queued = self.lost = 0
+        self.thumbnails, self.remember = thumbnails, remember
+        self.queued = self.lost = self.thumbnails_sent = 0
+        self._thumbed: OrderedDict[str, None] = OrderedDict()
+        """Events whose thumbnail is in the outbox already (the newest ``remember``)."""
 
     def __call__(self, batch: Sequence[Event]) -> None:
-        messages = [Outgoing(kind_of(e), e.store, str(e.camera), event_payload(e)) for e in batch]
+        messages = []
+        for e in batch:
+            messages.append(Outgoing(kind_of(e), e.store, str(e.camera), event_payload(e)))
+            thumb = self._thumbnail(e)
+            if thumb is not None:
+                messages.append(thumb)
         for attempt in range(self.attempts):
             try:
                 self.outbox.add(messages)
@@ -78,10 +101,63 @@ class EventFeed:
                 self.wake()
                 return
 
+    def _thumbnail(self, event: Event) -> Outgoing | None:
+        snapshot = event.evidence.get("snapshot")
+        if not self.thumbnails or not snapshot or event.id in self._thumbed:
+            return None
+        made = thumbnail(event.id, Path(snapshot))
+        if made is None:
+            return None
+        self._thumbed[event.id] = None
+        while len(self._thumbed) > self.remember:
+            self._thumbed.popitem(last=False)
+        self.thumbnails_sent += 1
+        return Outgoing(Kind.THUMBNAIL, event.store, str(event.camera), made.model_dump(mode="json"))
 
-class IncidentFeed:
+
+class _PollingFeed:
+    """A thread calling ``poll()`` every ``every_s`` (and once more at the stop)."""
+
+    name = "sync-feed"
+    what = "changes"
+
+    def __init__(self, every_s: float) -> None:
+        self.every_s = every_s
+        self.failures = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def poll(self) -> int:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop polling, after one last pass (so a change made just before the stop is sent)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+        self._poll_logged()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            self._poll_logged()
+
+    def _poll_logged(self) -> None:
+        try:
+            self.poll()
+        except SQLAlchemyError as exc:  # the next pass tries again: nothing is marked sent
+            self.failures += 1
+            log.warning("sync: %s not checked: %s", self.what, str(exc).splitlines()[0])
+
+
+class IncidentFeed(_PollingFeed):
     """Every ``every_s``, sends the store's incidents that changed since they were last sent (open ones, and any
     created in the last ``lookback_s``)."""
+
+    name, what = "sync-incidents", "incidents"
 
     def __init__(
         self,
@@ -93,13 +169,12 @@ class IncidentFeed:
         lookback_s: float = 30 * 24 * 3600.0,
         wake: Callable[[], None] | None = None,
     ) -> None:
+        super().__init__(every_s)
         self.db, self.outbox, self.store = database, outbox, store
         self.repository = IncidentRepository(database)
-        self.every_s, self.lookback_s = every_s, lookback_s
+        self.lookback_s = lookback_s
         self.wake = wake or (lambda: None)
-        self.queued = self.failures = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.queued = 0
 
     def poll(self) -> int:
         """One pass: put the incidents that changed in the outbox; returns how many."""
@@ -129,24 +204,53 @@ class IncidentFeed:
             self.wake()
         return len(changed)
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="sync-incidents", daemon=True)
-        self._thread.start()
 
-    def stop(self) -> None:
-        """Stop polling, after one last pass (so a change made just before the stop is sent)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(10)
-        self._poll_logged()
+class AlertFeed(_PollingFeed):
+    """Every ``every_s``, sends the store's alerts that changed since they were last sent (waiting ones, and any
+    raised in the last ``lookback_s``), whole, each on its camera's stream, oldest first."""
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.every_s):
-            self._poll_logged()
+    name, what = "sync-alerts", "alerts"
 
-    def _poll_logged(self) -> None:
-        try:
-            self.poll()
-        except SQLAlchemyError as exc:  # the next pass tries again: nothing is marked sent
-            self.failures += 1
-            log.warning("sync: incidents not checked for changes: %s", str(exc).splitlines()[0])
+    def __init__(
+        self,
+        database: Database,
+        outbox: Outbox,
+        store: str,
+        *,
+        every_s: float = 1.0,
+        lookback_s: float = 7 * 24 * 3600.0,
+        wake: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__(every_s)
+        self.db, self.outbox, self.store = database, outbox, store
+        self.repository = AlertRepository(database)
+        self.lookback_s = lookback_s
+        self.wake = wake or (lambda: None)
+        self.queued = 0
+
+    def poll(self) -> int:
+        """One pass: put the alerts that changed in the outbox; returns how many."""
+        since = utcnow() - timedelta(seconds=self.lookback_s)
+        recent = self.repository.list(store=self.store, since=since, limit=1000)
+        waiting = self.repository.list(store=self.store, status=AlertStatus.WAITING, limit=1000)
+        found = {a.id: AlertPayload.of(a) for a in [*recent, *waiting]}
+        if not found:
+            return 0
+        with self.outbox.transaction() as session:
+            query = select(SyncedAlertRow).where(SyncedAlertRow.alert_id.in_(list(found)))
+            marks = {r.alert_id: r for r in session.scalars(query)}
+            changed = [a for a in found.values() if (m := marks.get(a.id)) is None or m.fingerprint != a.fingerprint()]
+            changed.sort(key=lambda a: (a.raised, a.id))
+            self.outbox.add([Outgoing(Kind.ALERT, self.store, a.camera, a.model_dump(mode="json")) for a in changed
+                             if a.camera.startswith(f"{self.store}/")], session)  # fmt: skip
+            now = utcnow()
+            for alert in changed:
+                mark = marks.get(alert.id)
+                if mark is None:
+                    session.add(SyncedAlertRow(alert_id=alert.id, fingerprint=alert.fingerprint(), synced_utc=now))
+                else:
+                    mark.fingerprint, mark.synced_utc = alert.fingerprint(), now
+        if changed:
+            self.queued += len(changed)
+            self.wake()
+        return len(changed)

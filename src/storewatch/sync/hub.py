@@ -1,8 +1,10 @@
 """The hub's NATS side: the durable consumer that feeds the ingester, and publishing configuration versions.
 
 ``HubService`` reads ``STOREWATCH_SYNC`` through the durable pull consumer ``storewatch-hub`` in batches of
-``batch``, one message after the other (so each camera's stream is applied in order), and acknowledges a message
-only after the ingester committed it. What happens on each failure:
+``batch``, in order (so each camera's stream is applied in order): runs of events, health, alerts, thumbnails and
+acknowledgements together in two transactions a run (``Ingester.apply_run``: catching up after an outage is
+bounded by the database's commits, not by the messages), incidents one by one; it acknowledges a message only
+after the ingester committed it. What happens on each failure:
 
 * NATS away: the connection reconnects in the background; the consumer and the messages are in the server's
   file storage and delivery resumes where it stopped.
@@ -37,7 +39,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from storewatch.runtime.backoff import Backoff
 from storewatch.store.db import Database
 from storewatch.store.events import is_transient
-from storewatch.sync.envelope import Envelope, EnvelopeError
+from storewatch.sync.envelope import Envelope, EnvelopeError, Kind
 from storewatch.sync.ingest import Ingester, Outcome
 from storewatch.sync.jetstream import (
     CONFIG_STREAM,
@@ -128,10 +130,7 @@ class HubService:
                     msgs = await sub.fetch(self.batch, timeout=1.0)
                 except nats.errors.TimeoutError:
                     msgs = []
-                for msg in msgs:
-                    if self._stopping.is_set():
-                        break  # the rest stay unacknowledged: delivered again to the next run
-                    await self._handle(msg)
+                await self._handle_all(msgs)
                 backoff.reset()
             except (TimeoutError, nats.errors.Error, OSError) as exc:
                 self.errors += 1
@@ -156,6 +155,57 @@ class HubService:
         except nats.js.errors.BadRequestError as exc:  # exists with other settings: use it
             log.warning("hub: consumer %s exists with other settings (%s)", HUB_CONSUMER, exc)
         return await js.pull_subscribe_bind(durable=HUB_CONSUMER, stream=SYNC_STREAM)
+
+    async def _handle_all(self, msgs: list[Msg]) -> None:
+        """Apply a fetched batch in order: runs of messages other than incidents together (``Ingester.apply_run``:
+        two transactions a run), incidents one by one (they may have to wait for their events)."""
+        run: list[tuple[Msg, Envelope]] = []
+        for msg in msgs:
+            if self._stopping.is_set():
+                break  # the rest stay unacknowledged: delivered again to the next run
+            try:
+                env = Envelope.parse(msg.data)
+            except EnvelopeError:
+                env = None
+            if env is not None and env.kind != Kind.INCIDENT:
+                run.append((msg, env))
+                continue
+            await self._handle_run(run)
+            run = []
+            await self._handle(msg)
+        if not self._stopping.is_set():
+            await self._handle_run(run)
+
+    async def _handle_run(self, run: list[tuple[Msg, Envelope]]) -> None:
+        if len(run) <= 1:
+            for msg, _ in run:
+                await self._handle(msg)
+            return
+        backoff = Backoff(initial_s=0.2, max_s=5.0)
+        attempt = 0
+        while True:
+            try:
+                outcomes = await asyncio.to_thread(self.ingester.apply_run, [env for _, env in run])
+                break
+            except SQLAlchemyError as exc:
+                if not is_transient(exc):  # one message the database refuses: find it, one by one
+                    log.warning("hub: a run of %d messages refused by the database (%s); one by one", len(run), exc)
+                    for msg, _ in run:
+                        await self._handle(msg)
+                    return
+                if attempt % 10 == 0:
+                    log.warning("hub: database unavailable (%s); retrying %d messages", type(exc).__name__, len(run))
+                attempt += 1
+                if self._stopping.is_set():
+                    return  # unacknowledged: delivered again to the next run
+                for msg, _ in run:
+                    await msg.in_progress()
+                await asyncio.sleep(backoff.next_delay())
+        for (msg, _), outcome in zip(run, outcomes, strict=True):
+            if outcome == Outcome.REFUSED:
+                await msg.term()
+            else:
+                await msg.ack()
 
     async def _handle(self, msg: Msg) -> None:
         try:

@@ -3,9 +3,10 @@
 Streams (file storage, created by whichever side comes first, identical on both):
 
 * ``STOREWATCH_SYNC``: edge -> hub, subjects ``storewatch.<store>.<kind>`` for kind event, incident, health,
-  config_ack; messages kept 7 days; ``Nats-Msg-Id`` = the envelope id, de-duplicated by the server within 15 min
-  (a publish whose acknowledgement was lost is sent again with the same id and stored once). The hub reads it
-  through one durable pull consumer, so what arrives while the hub is down waits in the stream.
+  config_ack, alert, thumbnail; messages kept 7 days; ``Nats-Msg-Id`` = the envelope id, de-duplicated by the
+  server within 15 min (a publish whose acknowledgement was lost is sent again with the same id and stored
+  once). The hub reads it through one durable pull consumer, so what arrives while the hub is down waits in the
+  stream.
 * ``STOREWATCH_CONFIG``: hub -> edges, ``storewatch.<store>.config``, the newest version per store only; an edge
   reads the last message of its subject (no consumer state to lose).
 
@@ -88,12 +89,18 @@ def config_stream() -> StreamConfig:
 
 
 async def ensure_streams(js: JetStreamContext) -> None:
-    """Create both streams unless they exist (one made by a newer or older version is left as it is)."""
+    """Create both streams unless they exist; one made by an older version (fewer kinds, so fewer subjects) is
+    updated to these settings, and left as it is should the server refuse that."""
     for config in (sync_stream(), config_stream()):
         try:
             await js.add_stream(config)
         except nats.js.errors.BadRequestError as exc:  # exists with other settings
-            log.warning("sync: stream %s exists with other settings; using it as it is (%s)", config.name, exc)
+            try:
+                await js.update_stream(config)
+                log.info("sync: stream %s updated to this version's settings", config.name)
+            except nats.js.errors.APIError as again:
+                log.warning("sync: stream %s exists with other settings; using it as it is (%s; %s)", config.name,
+                            exc, again)  # fmt: skip
 
 
 class NotConnectedError(ConnectionError):

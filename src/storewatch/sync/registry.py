@@ -1,7 +1,8 @@
 """The hub's registry, read side, and its configuration versions.
 
 ``Registry`` answers what the hub knows of the estate: stores (last heard of, configuration version each runs
-against the newest pushed), cameras (health, last event) and streams (last sequence number, gaps, late messages).
+against the newest pushed), cameras (health, last event), streams (last sequence number, gaps, late messages) and
+how many alerts and thumbnails each store sent.
 ``ConfigVersions`` keeps every version pushed to a store (``hub_configs``, append-only): ``push`` numbers the next
 one (a concurrent push that took the same number makes it try again) and ``latest`` is what a store should run.
 
@@ -20,11 +21,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 
 from storewatch.store.db import Database
-from storewatch.store.sync_models import HubCameraRow, HubConfigRow, HubStoreRow, ReceivedRow
+from storewatch.store.models import AlertRow, AlertStatus
+from storewatch.store.sync_models import HubCameraRow, HubConfigRow, HubStoreRow, HubThumbnailRow, ReceivedRow
 from storewatch.store.types import utcnow
 from storewatch.sync.live_config import ConfigVersion, LiveConfig
 
@@ -93,6 +95,19 @@ class Registry:
         with self.db.session() as session:
             return [StreamView(r.store, r.camera, r.last_seq, r.received, r.gaps, r.late, r.updated_utc)
                     for r in session.scalars(query)]  # fmt: skip
+
+    def alerts(self) -> dict[str, tuple[int, int]]:
+        """Store -> (alerts, of them still waiting for someone)."""
+        waiting = func.sum(case((AlertRow.status == AlertStatus.WAITING, 1), else_=0))
+        query = select(AlertRow.store, func.count(), waiting).group_by(AlertRow.store)
+        with self.db.session() as session:
+            return {store: (int(n), int(w or 0)) for store, n, w in session.execute(query)}
+
+    def thumbnails(self) -> dict[str, int]:
+        """Store -> thumbnails received."""
+        query = select(HubThumbnailRow.store, func.count()).group_by(HubThumbnailRow.store)
+        with self.db.session() as session:
+            return {store: int(n) for store, n in session.execute(query)}
 
 
 class ConfigVersions:

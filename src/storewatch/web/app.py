@@ -28,9 +28,11 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from storewatch import __version__
+from storewatch.media.config import open_media_store
 from storewatch.runtime.alerting import link_secret
 from storewatch.store.db import Database, default_url, open_database
 from storewatch.store.migrate import upgrade
+from storewatch.sync.media import MediaFetcher
 from storewatch.web import views
 from storewatch.web.access_audit import AccessAudit
 from storewatch.web.access_service import UserAdminService
@@ -44,7 +46,8 @@ from storewatch.web.directory import StoreDirectory
 from storewatch.web.errors import ServiceError
 from storewatch.web.feed import FeedReader
 from storewatch.web.geometry_service import GeometryService
-from storewatch.web.hub_views import HubEstateService, RegistryDirectory, StoredMediaLinks
+from storewatch.web.hub_media import HubMedia, Thumbnails
+from storewatch.web.hub_views import HubAlertService, HubEstateService, RegistryDirectory, StoredMediaLinks
 from storewatch.web.incident_service import IncidentsService
 from storewatch.web.jobs import JobRunner
 from storewatch.web.live import ChangeSource, DatabasePoller, LiveHub
@@ -115,6 +118,8 @@ def create_app(
                     yield
                 finally:
                     ctx.hub.close()
+                    if ctx.hub_media is not None:
+                        ctx.hub_media.close()
                     tasks.cancel_scope.cancel()
                     await anyio.to_thread.run_sync(ctx.jobs.close)
         finally:
@@ -170,10 +175,20 @@ def _context(
     templates.env.filters["camera_name"] = directory.camera_name
     templates.env.filters["store_name"] = directory.name
     privacy_on = settings.site.privacy.enabled if settings.site is not None else True
-    links = (StoredMediaLinks if settings.hub else MediaLinks)(settings.media_dir, protect_clips=privacy_on)
+    hub_media = _hub_media(settings) if settings.hub else None
+    links = (
+        StoredMediaLinks(settings.media_dir, Thumbnails(db), protect_clips=privacy_on)
+        if settings.hub
+        else MediaLinks(settings.media_dir, protect_clips=privacy_on)
+    )
     reads, clips = ReadModels(db), ClipPrivacy(settings.site, links)
     present = Views(links)
     incidents = IncidentsService(db, reads, present, clips)
+    alerts = (
+        HubAlertService(db, reads, present, incidents, hub_media.fetcher)
+        if hub_media is not None
+        else AlertService(db, reads, present, incidents)
+    )
     signer = SessionSigner(link_secret(settings.secret_path), settings.session_ttl_s)
     estate = (HubEstateService if settings.hub else EstateService)(reads, directory)
     site = SiteSource(settings.site_path, settings.site, on_site_saved)
@@ -183,7 +198,7 @@ def _context(
         directory=directory,
         auth=AuthService(db, signer, audit),
         events=EventService(reads, present),
-        alerts=AlertService(db, reads, present, incidents),
+        alerts=alerts,
         incidents=incidents,
         estate=estate,
         links=links,
@@ -197,7 +212,15 @@ def _context(
         audit=trail,
         tokens=TokenService(db, audit),
         accounts=UserAdminService(db, audit),
+        hub_media=hub_media,
     )
+
+
+def _hub_media(settings: WebSettings) -> HubMedia:
+    """At a hub: clips and full snapshots from the stores' bucket (checked now) or from the stores over NATS."""
+    fetcher = MediaFetcher(settings.nats_url) if settings.nats_url else None
+    bucket = open_media_store(settings.media_bucket) if settings.media_bucket is not None else None
+    return HubMedia(settings.media_dir, fetcher=fetcher, bucket=bucket)
 
 
 def _templates() -> Jinja2Templates:
@@ -298,6 +321,7 @@ _TITLES = {
     405: "Not allowed",
     409: "That cannot be done now",
     422: "That is not right",
+    503: "Not available now",
 }
 
 

@@ -30,6 +30,7 @@ from storewatch.web.clip_privacy import ClipPrivacy
 from storewatch.web.directory import StoreDirectory
 from storewatch.web.errors import ForbiddenError
 from storewatch.web.geometry_service import GeometryService
+from storewatch.web.hub_media import HubMedia
 from storewatch.web.incident_service import IncidentsService
 from storewatch.web.jobs import JobRunner
 from storewatch.web.live import LiveHub
@@ -78,6 +79,8 @@ class WebContext:
     audit: AuditTrail
     tokens: TokenService
     accounts: UserAdminService
+    hub_media: HubMedia | None = None
+    """At a hub: evidence fetched from the stores on demand."""
 
 
 def get_context(request: Request) -> WebContext:

@@ -5,8 +5,9 @@ from a site file: ``RegistryDirectory`` reads them (again after ``refresh_s``), 
 that ever reported. ``HubEstateService`` adds to each store of the overview what only the hub knows: when it was
 last heard from, each camera's health and when it was last heard of, and the configuration version it runs
 against the newest one pushed (or why it refused it). ``HubStatusService`` answers the hub page: the sync streams
-(messages, gaps, late) and the configuration versions pushed. Evidence files stay at the stores
-(``StoredMediaLinks`` links only files the hub has), and alerts are not synced yet: the hub shows those it has.
+(messages, gaps, late), the alerts and thumbnails received and the configuration versions pushed. Evidence files
+stay at the stores: ``StoredMediaLinks`` shows each snapshot as the thumbnail that travelled with its event and
+links clips and full snapshots to ``/hub/media/<key>``, which fetches them when opened (``web.hub_media``).
 
 >>> from storewatch.store.db import open_database
 >>> from storewatch.store.migrate import upgrade
@@ -19,22 +20,34 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from storewatch.errors import StorewatchError
+from storewatch.privacy.clips import protected_path
 from storewatch.store.db import Database
+from storewatch.store.models import AlertStatus
 from storewatch.store.sync_models import HubConfigRow
+from storewatch.sync.commands import AcknowledgeCommand, CommandRefusedError, send_acknowledge
+from storewatch.sync.ingest import store_alert
+from storewatch.sync.media import MediaFetcher, StoreOfflineError
 from storewatch.sync.registry import CameraView, Registry, StoreView, StreamView
 from storewatch.web.directory import StoreDirectory, StoreInfo
-from storewatch.web.media import MediaLinks
+from storewatch.web.errors import ConflictError, InvalidError, NotFoundError
+from storewatch.web.hub_media import StoreUnavailableError, Thumbnails
+from storewatch.web.incident_service import IncidentsService
+from storewatch.web.media import CONTENT_TYPES, MediaLinks
+from storewatch.web.present import Views
 from storewatch.web.readmodels import ReadModels
-from storewatch.web.schemas import CameraHealth, CameraStatus, StoreSummary
+from storewatch.web.schemas import AcknowledgeIn, AlertPublic, CameraHealth, CameraStatus, Evidence, StoreSummary
 from storewatch.web.scope import StoreScope
-from storewatch.web.services import EstateService
+from storewatch.web.services import AlertService, EstateService
+from storewatch.web.users import User
 
 HUB_SITE_NAME = "storewatch hub"
 REGISTRY_HEALTH = {"ok": CameraStatus.OK, "offline": CameraStatus.OFFLINE, "tampering": CameraStatus.TAMPERED}
@@ -91,6 +104,9 @@ class HubStorePublic(_Out):
     messages: int
     gaps: int
     late: int
+    alerts: int = Field(0, description="Alerts received from the store.")
+    alerts_waiting: int = Field(0, description="Of them, not acknowledged yet.")
+    thumbnails: int = Field(0, description="Thumbnails of event snapshots received from the store.")
 
 
 class HubStatus(_Out):
@@ -160,12 +176,35 @@ class RegistryDirectory(StoreDirectory):
 
 
 class StoredMediaLinks(MediaLinks):
-    """Links only to evidence files this server has: at a hub, snapshots and clips stay at the stores, so a path
-    an edge recorded is shown as 'kept at the store' rather than as a broken image."""
+    """At a hub, evidence files stay at the stores: a snapshot is shown as the thumbnail that travelled with its
+    event (``/hub/thumbnails/<key>``; none received: 'kept at the store' rather than a broken image), and a clip,
+    full snapshot or path picture links to ``/hub/media/<key>``, fetched from the store when opened."""
+
+    def __init__(self, media_dir: Path, thumbnails: Thumbnails | None = None, *, protect_clips: bool = False) -> None:
+        super().__init__(media_dir, protect_clips=protect_clips)
+        self.thumbnails = thumbnails
 
     def url(self, path: str | None) -> str | None:
         key = self.key(path)
-        return None if key is None or not (self.media_dir / key).is_file() else f"/media/{key}"
+        return None if key is None else f"/hub/media/{key}"
+
+    def thumbnail(self, path: str | None) -> str | None:
+        key = self.key(path)
+        if key is None or self.thumbnails is None or not self.thumbnails.has(PurePosixPath(key).stem):
+            return None
+        return f"/hub/thumbnails/{key}"
+
+    def evidence(self, paths: Mapping[str, str]) -> Evidence:
+        clip = self.url(paths.get("clip"))
+        if clip is not None and self.protect_clips:  # the store sends a clip only with faces blurred
+            clip = str(protected_path(PurePosixPath(clip)))
+        return Evidence(
+            snapshot=self.thumbnail(paths.get("snapshot")),
+            snapshot_full=self.url(paths.get("snapshot")),
+            clip=clip,
+            clip_type=CONTENT_TYPES.get(PurePosixPath(clip).suffix.lower()) if clip else None,
+            path=self.url(paths.get("path")),
+        )
 
 
 # --- services ------------------------------------------------------------------------------------------------------
@@ -210,6 +249,50 @@ def _hub_camera(base: CameraHealth, known: CameraView | None) -> HubCameraHealth
     )
 
 
+class HubAlertService(AlertService):
+    """Alerts at a hub: every store's, as they synced; acknowledging one acknowledges it at its store
+    (``sync.commands``), whose escalation stops, and the store's answer is stored here at once. A store that does
+    not answer changes nothing: the user is told it is offline (HTTP 503)."""
+
+    def __init__(
+        self,
+        database: Database,
+        reads: ReadModels,
+        views: Views,
+        incidents: IncidentsService,
+        requests: MediaFetcher | None,
+    ) -> None:
+        super().__init__(database, reads, views, incidents)
+        self.db, self.requests = database, requests
+
+    def acknowledge(self, scope: StoreScope, user: User, alert_id: str, body: AcknowledgeIn) -> AlertPublic:
+        record = self._record(scope, alert_id)
+        if record.status != AlertStatus.WAITING:
+            what = "called a false alarm" if record.status == AlertStatus.FALSE_ALARM else "acknowledged"
+            raise ConflictError(f"alert {alert_id} was {what} already (by {record.acknowledged_by})")
+        if self.requests is None:
+            raise StoreUnavailableError(f"this hub has no NATS link to the stores (--nats): acknowledge the alert "
+                                        f"at store {record.store}")  # fmt: skip
+        command = AcknowledgeCommand(alert_id=alert_id, by=user.name, false_alarm_reason=body.false_alarm_reason)
+        try:
+            reply = send_acknowledge(self.requests, record.store, command)
+        except StoreOfflineError as exc:
+            raise StoreUnavailableError(
+                f"Store {record.store} is offline: the alert was not acknowledged and escalates on at the store. "
+                "Try again in a moment, or acknowledge it at the store."
+            ) from exc
+        except CommandRefusedError as exc:
+            if exc.reply.alert is not None:
+                store_alert(self.db, exc.reply.alert)
+            error = {"conflict": ConflictError, "not_found": NotFoundError}.get(exc.reply.status, InvalidError)
+            raise error(exc.reply.message) from exc
+        except StorewatchError as exc:
+            raise StoreUnavailableError(str(exc)) from exc
+        if reply.alert is not None:
+            store_alert(self.db, reply.alert)
+        return self.present([self._record(scope, alert_id)])[0]
+
+
 class HubStatusService:
     """The hub page: each store's sync streams and configuration, and the versions pushed."""
 
@@ -221,12 +304,15 @@ class HubStatusService:
         stores = [s for s in registry.stores() if scope.allows(s.id)]
         cameras = [c for c in registry.cameras() if scope.allows(c.store)]
         streams = [s for s in registry.streams() if scope.allows(s.store)]
+        alerts, thumbs = registry.alerts(), registry.thumbnails()
         return HubStatus(
-            stores=[self._store(s, cameras, streams) for s in stores],
+            stores=[self._store(s, cameras, streams, alerts.get(s.id, (0, 0)), thumbs.get(s.id, 0)) for s in stores],
             versions=self.reads.versions(scope.narrow(None)),
         )
 
-    def _store(self, s: StoreView, cameras: list[CameraView], streams: list[StreamView]) -> HubStorePublic:
+    def _store(
+        self, s: StoreView, cameras: list[CameraView], streams: list[StreamView], alerts: tuple[int, int], thumbs: int
+    ) -> HubStorePublic:
         mine = [c for c in cameras if c.store == s.id]
         flows = [
             StreamPublic(camera=x.camera, last_seq=x.last_seq, received=x.received, gaps=x.gaps, late=x.late,
@@ -248,10 +334,14 @@ class HubStatusService:
             messages=sum(f.received for f in flows),
             gaps=sum(f.gaps for f in flows),
             late=sum(f.late for f in flows),
+            alerts=alerts[0],
+            alerts_waiting=alerts[1],
+            thumbnails=thumbs,
         )
 
 
 __all__ = [
+    "HubAlertService",
     "HubCameraHealth",
     "HubEstateService",
     "HubStatus",

@@ -28,7 +28,10 @@ class _Out(BaseModel):
 
 # --- reading -------------------------------------------------------------------------------------------------------
 class Evidence(_Out):
-    snapshot: str | None = Field(None, description="URL of the JPEG snapshot.")
+    snapshot: str | None = Field(None, description="URL of the JPEG snapshot (at a hub: its thumbnail).")
+    snapshot_full: str | None = Field(
+        None, description="At a hub: URL of the full-size snapshot, fetched from the store when opened."
+    )
     clip: str | None = Field(None, description="URL of the clip (MP4 or Matroska).")
     clip_type: str | None = Field(None, description="MIME type of the clip.")
     clip_to_protect: str | None = Field(

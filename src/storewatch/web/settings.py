@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from storewatch.config.schema import SiteConfig
+from storewatch.media.config import S3Media
 
 
 class WebSettings(BaseModel):
@@ -39,6 +40,14 @@ class WebSettings(BaseModel):
         False,
         description="Serve a hub's database (`storewatch hub`): stores and cameras from its registry, its "
         "configuration versions and sync streams; evidence files stay at the stores.",
+    )
+    nats_url: str | None = Field(
+        None,
+        description="At a hub: the NATS the stores' edges connect to, to fetch clips and full snapshots from them "
+        "when opened, and to send acknowledgements to the store.",
+    )
+    media_bucket: S3Media | None = Field(
+        None, description="At a hub: the bucket the stores archive evidence to (runtime.media kind s3), read first."
     )
     session_ttl_s: float = Field(12 * 3600.0, ge=60.0, le=30 * 24 * 3600.0, description="How long a login lasts.")
     secure_cookies: bool = Field(False, description="Send the session cookie over HTTPS only (behind TLS).")

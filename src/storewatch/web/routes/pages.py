@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from storewatch.store.models import AlertStatus
 from storewatch.web.analytics import AnalyticsService
@@ -99,17 +100,18 @@ async def acknowledge(
         body, errors = AcknowledgeIn(), {}  # a reason typed and then "Acknowledge" pressed: just acknowledge
     elif body is not None and body.false_alarm_reason is None:
         body, errors = None, {"false_alarm_reason": "Say what it really was: a false alarm needs a reason."}
+    failed = 409
     if body is not None:
-        try:
-            done = ctx.alerts.acknowledge(scope, user, alert_id, body)
+        try:  # on a thread: at a hub this asks the store over the network (a few seconds at most)
+            done = await run_in_threadpool(ctx.alerts.acknowledge, scope, user, alert_id, body)
         except ServiceError as exc:
-            errors = {exc.field or "form": exc.message}
+            errors, failed = {exc.field or "form": exc.message}, exc.status
         else:
             audit.ack(f"alert:{done.id}", done.store, status=done.status.value)
             return redirect(f"{back}?notice={done.status.value}#alert-{alert_id}")
     found = ctx.alerts.get(scope, alert_id)
     event = _event(ctx, scope, found.event_id)
-    status = 409 if "form" in errors else 422
+    status = failed if "form" in errors else 422
     return render(
         ctx,
         request,
