@@ -22,6 +22,7 @@ from storewatch.detect.config import DetectorConfig
 from storewatch.detect.tampering import TamperConfig
 from storewatch.incidents.config import IncidentsConfig
 from storewatch.media.config import LocalMedia, MediaConfig
+from storewatch.pos.config import PosConfig
 from storewatch.privacy.config import PrivacyConfig
 from storewatch.routing.routes import Route
 from storewatch.track.config import TrackerConfig
@@ -248,6 +249,11 @@ class SiteConfig(_Strict):
         description="Automatic responses to started events: HTTP to a device, MQTT command, audio, public-view "
         "monitor message; each with a cool-down and an optional schedule.",
     )
+    pos: PosConfig = Field(
+        default_factory=PosConfig,
+        description="POS integration: transaction sources, which camera and zones watch each register, the "
+        "exception rules' thresholds.",
+    )
 
     @model_validator(mode="after")
     def _unique_stores(self) -> SiteConfig:
@@ -289,6 +295,28 @@ class SiteConfig(_Strict):
                 mqtt_channels=frozenset(c.name for c in self.alerts.channels if isinstance(c, MqttChannel)),
             ),
         )
+        return self
+
+    @model_validator(mode="after")
+    def _tills_fit_site(self) -> SiteConfig:
+        """Each register's camera is a camera of the site and each zone it names is a zone of that camera."""
+        cameras = {f"{s.id}/{c.id}": c for s in self.stores for c in s.cameras}
+        for i, till in enumerate(self.pos.tills):
+            cam = cameras.get(till.camera)
+            where = f"pos.tills[{i}]"
+            if cam is None:
+                raise ValueError(
+                    f"{where}.camera: register {till.store}/{till.register} is watched by camera {till.camera}, "
+                    f"which the site lacks (cameras: {', '.join(sorted(cameras)) or 'none'})"
+                )
+            zones = {z.id for z in cam.zones}
+            for key in ("cashier_zone", "customer_zone", "scanner_zone"):
+                zone = getattr(till, key)
+                if zone is not None and zone not in zones:
+                    raise ValueError(
+                        f"{where}.{key}: register {till.store}/{till.register} names zone {zone!r}, which camera "
+                        f"{till.camera} lacks (its zones: {', '.join(sorted(zones)) or 'none'})"
+                    )
         return self
 
     def rule_settings(self, camera: Camera) -> dict[str, RuleConfig]:
