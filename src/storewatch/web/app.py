@@ -13,6 +13,7 @@ True
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -28,6 +29,8 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from storewatch import __version__
+from storewatch.pos.http import PosHttpEndpoint
+from storewatch.pos.service import PosIngestService, TrackSource
 from storewatch.runtime.alerting import link_secret
 from storewatch.store.db import Database, default_url, open_database
 from storewatch.store.migrate import upgrade
@@ -55,6 +58,7 @@ from storewatch.web.routes import (
     incident_pages,
     media,
     pages,
+    pos,
     public,
     store_switch,
 )
@@ -119,7 +123,7 @@ def create_app(
     )
     templates = _templates()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (public, pages, incident_pages, api, api_incidents, media, store_switch, cameras, config_pages):
+    for module in (public, pages, incident_pages, api, api_incidents, media, store_switch, cameras, config_pages, pos):
         app.include_router(module.router)
     if settings.hub:  # a hub's database: the registry's stores, the hub page
         app.include_router(hub.router)
@@ -171,7 +175,25 @@ def _context(
         cameras=CameraService(CameraReads(db), site, estate, links, live),
         geometry=GeometryService(site),
         rules=RulesService(site),
+        pos=_pos_endpoint(settings, db),
     )
+
+
+def _pos_endpoint(settings: WebSettings, db: Database) -> PosHttpEndpoint | None:
+    """The POS HTTP endpoint when the site file enables it and its secret is in the environment."""
+    site = settings.site
+    if site is None or not site.pos.sources.http.enabled:
+        return None
+    http = site.pos.sources.http
+    secret = os.environ.get(http.secret_env, "")
+    if len(secret) < 16:
+        log.warning("POS over HTTP is enabled but %s holds no secret of 16+ characters: not served", http.secret_env)
+        return None
+    tracks = TrackSource(
+        settings.data_dir / "tracks", {f"{s.id}/{c.id}": c.zones for s in site.stores for c in s.cameras}
+    )
+    service = PosIngestService(db, site.pos, tracks if site.pos.tills else None)
+    return PosHttpEndpoint(service, secret, int(http.max_body_mb * 2**20))
 
 
 def _templates() -> Jinja2Templates:

@@ -16,6 +16,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
+from storewatch.pos.http import PosHttpEndpoint
 from storewatch.store.db import Database
 from storewatch.web.auth import COOKIE, AuthService
 from storewatch.web.camera_service import CameraService
@@ -54,6 +55,8 @@ class WebContext:
     cameras: CameraService
     geometry: GeometryService
     rules: RulesService
+    pos: PosHttpEndpoint | None = None
+    """``POST /api/v1/pos/transactions``, when the site file enables it (``pos.sources.http``)."""
 
 
 def get_context(request: Request) -> WebContext:
