@@ -36,6 +36,7 @@ def _register() -> None:
     # Sub-command modules are imported here (not at module level of their packages) so that `storewatch --help`
     # stays fast and a missing optional dependency breaks only its own command.
     from storewatch.cli import (
+        access_cmd,
         alerts_cmd,
         backtest_cmd,
         bench_cmd,
@@ -62,6 +63,7 @@ def _register() -> None:
     app.add_typer(alerts_cmd.app, name="alerts")
     app.add_typer(hub_cmd.app, name="hub")
     app.add_typer(pos_cmd.app, name="pos")
+    app.add_typer(access_cmd.app, name="access")
     track_cmd.register(app)
     run_cmd.register(app)
     edge_cmd.register(app)

@@ -29,6 +29,7 @@ from sqlalchemy import Connection
 from sqlalchemy.types import TypeDecorator
 
 from storewatch.store import (
+    access_models,  # noqa: F401  (registers the door access tables on Base.metadata)
     pos_models,  # noqa: F401  (registers the POS tables on Base.metadata)
     sync_models,  # noqa: F401  (registers the sync tables on Base.metadata)
 )
