@@ -130,7 +130,7 @@ class PosIngestService:
         reports = []
         days: set[tuple[str, date]] = set()
         context = multiprocessing.get_context("spawn")  # no fork of this process's database connections
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(workers, mp_context=context) as pool, cycle_gc_paused():
             config = self.config.model_dump_json()
             for prepared in pool.map(prepare_file, [str(p) for p in paths], [config] * len(paths)):
                 reports.append(self._save_prepared(prepared, days))
