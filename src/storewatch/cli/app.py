@@ -44,6 +44,7 @@ def _register() -> None:
         cameras_cmd,
         config_cmd,
         demo_cmd,
+        doors_cmd,
         edge_cmd,
         hub_cmd,
         incidents_cmd,
@@ -69,6 +70,7 @@ def _register() -> None:
     app.add_typer(retention_cmd.app, name="retention")
     app.add_typer(access_cmd.users_app, name="users")
     app.add_typer(access_cmd.tokens_app, name="tokens")
+    app.add_typer(doors_cmd.app, name="access")
     track_cmd.register(app)
     run_cmd.register(app)
     edge_cmd.register(app)

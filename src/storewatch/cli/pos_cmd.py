@@ -1,4 +1,5 @@
-"""``storewatch pos check|ingest|watch``: read POS files offline, ingest them into the store, watch a drop folder."""
+"""``storewatch pos check|ingest|watch|mqtt``: read POS files offline, ingest them into the store, watch a drop
+folder, subscribe to an MQTT topic."""
 
 from __future__ import annotations
 
@@ -213,3 +214,41 @@ def watch(
             drop.run(interval_s)
         except KeyboardInterrupt:
             print("stopped", file=sys.stderr)
+
+
+@app.command("mqtt")
+def mqtt_cmd(
+    config: Annotated[Path, typer.Option("--config", help="The site file (or pos section) with pos.sources.mqtt.")],
+    data_dir: DataDirOpt = None,
+    database: DatabaseOpt = None,
+    messages: Annotated[
+        int | None, typer.Option(min=1, help="Exit after this many messages (default: run until stopped).")
+    ] = None,
+) -> None:
+    """Subscribe to pos.sources.mqtt and ingest each message (a POSLog, JSON, JSON Lines or CSV document)."""
+    import threading
+
+    from storewatch.errors import ConfigError
+    from storewatch.pos.mqtt import PosMqttSubscriber
+    from storewatch.pos.service import PosIngestService
+
+    cfg = _config(config, None)
+    if cfg.sources.mqtt is None:
+        raise ConfigError(f"{config}: no pos.sources.mqtt section (broker host, port and topic)")
+    with open_store(data_dir, database) as db:
+        sub = PosMqttSubscriber(cfg.sources.mqtt, PosIngestService(db, cfg)).start()
+        src = cfg.sources.mqtt
+        print(f"subscribed to {src.topic} on {src.host}:{src.port}", file=sys.stderr)
+        try:
+            if messages is not None:
+                while not sub.wait_for(messages, timeout_s=5.0):
+                    pass
+            else:
+                threading.Event().wait()
+        except KeyboardInterrupt:
+            print("stopped", file=sys.stderr)
+        finally:
+            sub.stop()
+        c = sub.counts
+        print(f"{c.messages} messages: {c.accepted} transactions accepted, {c.quarantined} quarantined, "
+              f"{c.failed} failed")  # fmt: skip

@@ -105,11 +105,19 @@ def _read(path: Path) -> str:
         raise ConfigError(f"{path}: cannot be read ({exc})") from None
 
 
+_NAMED_KEY = re.compile(r"^([a-z_]+(?:\.[a-z_]+|\[\d+\])+): ")
+_KEY_PART = re.compile(r"[a-z_]+|\[\d+\]")
+
+
 def _validation_issues(path: Path, root: yaml.Node, exc: ValidationError) -> list[ConfigIssue]:
     issues = []
     for err in exc.errors():
         loc: Loc = tuple(err["loc"])
         msg = _message(err)
+        if not loc:  # a cross-field check may name the key it is about: "pos.tills[1].camera: ..."
+            named = _NAMED_KEY.match(msg)
+            if named:
+                loc = tuple(int(k[1:-1]) if k.startswith("[") else k for k in _KEY_PART.findall(named.group(1)))
         point = re.match(r"point (\d+) ", msg)
         lookup = (*loc, int(point.group(1))) if point else loc
         node, exact = _find_node(root, lookup)

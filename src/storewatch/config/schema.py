@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from storewatch.access.config import AccessConfig
 from storewatch.actions.config import ActionConfig, SiteFacts, check_actions
 from storewatch.alerts.config import AlertsConfig, MqttChannel
 from storewatch.behaviour.engine import rule_configs
@@ -22,6 +23,7 @@ from storewatch.detect.config import DetectorConfig
 from storewatch.detect.tampering import TamperConfig
 from storewatch.incidents.config import IncidentsConfig
 from storewatch.media.config import LocalMedia, MediaConfig
+from storewatch.pos.config import PosConfig
 from storewatch.privacy.config import PrivacyConfig
 from storewatch.retention.config import RetentionConfig
 from storewatch.routing.routes import Route
@@ -254,6 +256,15 @@ class SiteConfig(_Strict):
         description="Automatic responses to started events: HTTP to a device, MQTT command, audio, public-view "
         "monitor message; each with a cool-down and an optional schedule.",
     )
+    pos: PosConfig = Field(
+        default_factory=PosConfig,
+        description="POS integration: transaction sources, which camera and zones watch each register, the "
+        "exception rules' thresholds.",
+    )
+    access: AccessConfig = Field(
+        default_factory=AccessConfig,
+        description="Door access control: which camera, line and restricted zone watch each door; rule thresholds.",
+    )
 
     @model_validator(mode="after")
     def _unique_stores(self) -> SiteConfig:
@@ -295,6 +306,56 @@ class SiteConfig(_Strict):
                 mqtt_channels=frozenset(c.name for c in self.alerts.channels if isinstance(c, MqttChannel)),
             ),
         )
+        return self
+
+    @model_validator(mode="after")
+    def _tills_fit_site(self) -> SiteConfig:
+        """Each register's camera is a camera of the site and each zone it names is a zone of that camera."""
+        cameras = {f"{s.id}/{c.id}": c for s in self.stores for c in s.cameras}
+        for i, till in enumerate(self.pos.tills):
+            cam = cameras.get(till.camera)
+            where = f"pos.tills[{i}]"
+            if cam is None:
+                raise ValueError(
+                    f"{where}.camera: register {till.store}/{till.register} is watched by camera {till.camera}, "
+                    f"which the site lacks (cameras: {', '.join(sorted(cameras)) or 'none'})"
+                )
+            zones = {z.id for z in cam.zones}
+            for key in ("cashier_zone", "customer_zone", "scanner_zone"):
+                zone = getattr(till, key)
+                if zone is not None and zone not in zones:
+                    raise ValueError(
+                        f"{where}.{key}: register {till.store}/{till.register} names zone {zone!r}, which camera "
+                        f"{till.camera} lacks (its zones: {', '.join(sorted(zones)) or 'none'})"
+                    )
+        return self
+
+    @model_validator(mode="after")
+    def _doors_fit_site(self) -> SiteConfig:
+        """Each door's store is a store of the site, its camera a camera of that store with the line and zone."""
+        stores = {s.id: s for s in self.stores}
+        for i, door in enumerate(self.access.doors):
+            where, name = f"access.doors[{i}]", f"door {door.store}/{door.door}"
+            store = stores.get(door.store)
+            if store is None:
+                raise ValueError(f"{where}.store: {name}: the site has no store {door.store!r}")
+            if door.camera is None:
+                if door.line or door.zone:
+                    raise ValueError(f"{where}.camera: {name} names a line or zone but no camera")
+                continue
+            cam = next((c for c in store.cameras if f"{store.id}/{c.id}" == door.camera), None)
+            if cam is None:
+                have = ", ".join(f"{store.id}/{c.id}" for c in store.cameras) or "none"
+                raise ValueError(f"{where}.camera: {name} is watched by camera {door.camera}, which store "
+                                 f"{store.id} lacks (cameras: {have})")  # fmt: skip
+            if door.line is not None and door.line not in {ln.id for ln in cam.lines}:
+                have = ", ".join(sorted(ln.id for ln in cam.lines)) or "none"
+                raise ValueError(f"{where}.line: {name} names line {door.line!r}, which camera {door.camera} "
+                                 f"lacks (its lines: {have})")  # fmt: skip
+            if door.zone is not None and door.zone not in {z.id for z in cam.zones}:
+                have = ", ".join(sorted(z.id for z in cam.zones)) or "none"
+                raise ValueError(f"{where}.zone: {name} names zone {door.zone!r}, which camera {door.camera} "
+                                 f"lacks (its zones: {have})")  # fmt: skip
         return self
 
     def rule_settings(self, camera: Camera) -> dict[str, RuleConfig]:

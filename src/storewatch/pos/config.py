@@ -11,7 +11,7 @@ field described and bounded, units in names.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
@@ -150,7 +150,56 @@ class ClipConfig(_Strict):
     )
 
 
+class DropFolderSource(_Strict):
+    """A folder the POS (or a copy job) writes transaction files into (``storewatch pos watch``)."""
+
+    path: str = Field(min_length=1, description="The folder; done/ and quarantine/ are made inside it.")
+    settle_s: float = Field(2.0, ge=0.0, le=3600.0, description="A file unchanged this long is taken as complete.")
+    poll_s: float = Field(2.0, gt=0.0, le=3600.0, description="How often the folder is looked at.")
+
+
+class HttpSource(_Strict):
+    """``POST /api/v1/pos/transactions`` on the dashboard app, signed with a shared secret (HMAC-SHA256 over
+    ``<timestamp>.<body>`` in ``X-Storewatch-Signature``, as the sync endpoint and the alert webhooks)."""
+
+    enabled: bool = Field(False, description="Whether the dashboard app accepts POS transactions over HTTP.")
+    secret_env: str = Field(
+        "STOREWATCH_POS_SECRET",
+        pattern=r"^[A-Z_][A-Z0-9_]{0,63}$",
+        description="Environment variable holding the shared secret (never the secret itself in the site file).",
+    )
+    max_body_mb: float = Field(32.0, gt=0.0, le=1024.0, description="Largest body accepted (413 beyond).")
+
+
+PosFormat = Literal["poslog", "json", "jsonl", "csv"]
+
+
+class MqttSource(_Strict):
+    """Transactions published to an MQTT broker (``storewatch pos mqtt``): each message a POSLog document, a JSON
+    transaction or list, JSON Lines or CSV."""
+
+    host: str = Field("127.0.0.1", min_length=1, description="Broker host.")
+    port: int = Field(1883, ge=1, le=65535, description="Broker port.")
+    topic: str = Field("storewatch/pos/#", min_length=1, max_length=255, description="Topic filter subscribed to.")
+    qos: int = Field(1, ge=0, le=2, description="Subscription QoS (1: at least once; ingest is idempotent).")
+    format: PosFormat | None = Field(
+        None, description="Format of every message; none: told by the message's first byte (<, {, [) or CSV header."
+    )
+    client_id: str = Field("storewatch-pos", min_length=1, max_length=64, description="MQTT client id.")
+    username: str | None = Field(None, max_length=120, description="User name, if the broker wants one.")
+    password_env: str | None = Field(
+        None, pattern=r"^[A-Z_][A-Z0-9_]{0,63}$", description="Environment variable holding the password."
+    )
+
+
+class PosSources(_Strict):
+    drop_folders: list[DropFolderSource] = Field(default_factory=list, max_length=100, description="Drop folders.")
+    http: HttpSource = Field(default_factory=HttpSource, description="The dashboard's HTTP endpoint.")
+    mqtt: MqttSource | None = Field(None, description="An MQTT subscription.")
+
+
 class PosConfig(_Strict):
+    sources: PosSources = Field(default_factory=PosSources, description="Where transactions come from.")
     timezone: Annotated[str, AfterValidator(_timezone)] = Field(
         "UTC", description="IANA time zone of POS times written without an offset (NCR writes store-local times)."
     )
@@ -180,8 +229,9 @@ class PosConfig(_Strict):
 
 
 def load_pos_config(path: Path) -> PosConfig:
-    """A ``PosConfig`` from a YAML file: the section itself, or a file with a top-level ``pos:`` key; a
-    ``ConfigError`` naming each wrong key path otherwise. (The site file will carry this section as ``pos:``.)"""
+    """A ``PosConfig`` from a YAML file: a site file (its ``pos:`` section, checked against the site's cameras and
+    zones, errors with their lines), a file with a top-level ``pos:`` key, or the section alone; a
+    ``ConfigError`` naming each wrong key path otherwise."""
     import yaml
     from pydantic import ValidationError
 
@@ -193,6 +243,10 @@ def load_pos_config(path: Path) -> PosConfig:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    if isinstance(data, dict) and "site" in data and "stores" in data:
+        from storewatch.config.loader import load_site_config
+
+        return load_site_config(path).pos
     if isinstance(data, dict) and "pos" in data:
         data = data["pos"]
     try:

@@ -38,7 +38,16 @@ def detect_format(path: Path) -> PosFormat | None:
     if by_suffix is not None:
         return by_suffix
     with path.open("rb") as f:
-        head = f.read(512).lstrip(b"\xef\xbb\xbf \t\r\n")
+        return sniff_format(f.read(512))
+
+
+def sniff_format(head: bytes) -> PosFormat | None:
+    """The format from a document's first bytes: ``<`` XML, ``{``/``[`` JSON, a first line with commas CSV.
+
+    >>> sniff_format(b'  {"store": "1"}'), sniff_format(b"store,register\\n"), sniff_format(b"hello")
+    (<PosFormat.JSON: 'json'>, <PosFormat.CSV: 'csv'>, None)
+    """
+    head = head[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"<"):
         return PosFormat.POSLOG
     if head[:1] in (b"{", b"["):
@@ -67,3 +76,17 @@ def parse_file(path: Path, default_tz: tzinfo = UTC) -> Iterator[ParseResult]:
             yield from parse_csv(path, str(path), default_tz)
     except OSError as exc:
         yield Quarantined(str(path), "file", "", f"cannot read: {exc.strerror or exc}")
+
+
+def parse_bytes(data: bytes, fmt: PosFormat | None, name: str, default_tz: tzinfo = UTC) -> Iterator[ParseResult]:
+    """Every transaction record of a document received whole (an HTTP body, an MQTT message); ``fmt`` None: sniffed
+    from its first bytes. Like ``parse_file``, never raises for the content."""
+    fmt = fmt or sniff_format(data)
+    if fmt is None:
+        yield Quarantined(name, "file", "", "unknown format (send POSLog XML, JSON, JSON Lines or CSV)")
+    elif fmt is PosFormat.POSLOG:
+        yield from parse_poslog(data, name, default_tz)
+    elif fmt is PosFormat.JSON:
+        yield from parse_json(data, name, default_tz)
+    else:
+        yield from parse_csv(data, name, default_tz)

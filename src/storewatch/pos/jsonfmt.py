@@ -70,7 +70,9 @@ def _lines(text: str, name: str, tz: tzinfo) -> Iterator[ParseResult]:
         except ValidationError:
             pass  # read it again as a record, to say what is wrong and where
         else:
-            yield tx if tx.source else tx.model_copy(update={"source": f"{name}#line{lineno}"})
+            if not tx.source:  # the object is new and ours alone: naming its source in place saves a copy
+                tx.__dict__["source"] = f"{name}#line{lineno}"
+            yield tx
             continue
         try:
             record = json.loads(line)

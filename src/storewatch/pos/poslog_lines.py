@@ -210,36 +210,59 @@ def _first_error(exc: ValueError) -> str:
 
 
 def _line_item(li: ET.Element, path: str, exp: int, tz: tzinfo, body: RetailBody) -> None:
-    number = to_int(text_of(li, "SequenceNumber"), f"{path}/SequenceNumber")
-    voided = flag(li, "VoidFlag")
-    entry = code(attr(li, "EntryMethod"))
+    """One ``LineItem``: its parts in one pass over the children (the hot loop of a POSLog file: a transaction
+    has a dozen of these)."""
+    attrib = li.attrib
+    voided = _truthy(attrib.get("VoidFlag") if "VoidFlag" in attrib else attrib.get(_ACS_PREFIX + "VoidFlag"))
+    entry = code(attrib.get("EntryMethod") if "EntryMethod" in attrib else attrib.get(_ACS_PREFIX + "EntryMethod"))
     at = None
+    number_text: str | None = None
     parts = []
     for el in li:
         tag = el.tag
         if not isinstance(tag, str):
             continue
-        name = tag[tag.rfind("}") + 1 :]
-        if name in ("DateTime", "BeginDateTime", "EndDateTime"):
-            at = at or parse_time(el.text, f"{path}/{name}", tz)
+        name = _LOCAL.get(tag) or _local_of(tag)
+        if name == "SequenceNumber":
+            if number_text is None:
+                number_text = el.text
         elif name in _LINE_PARTS:
             parts.append((name, el, tag.startswith(_ACS_PREFIX)))
+        elif name in ("DateTime", "BeginDateTime", "EndDateTime"):
+            at = at or parse_time(el.text, f"{path}/{name}", tz)
+    number = to_int(number_text, f"{path}/SequenceNumber")
     for name, el, vendor in parts:
-        p = f"{path}/{'acs:' if vendor else ''}{name}"
         if name in ("Sale", "Return") and not vendor:
-            _item(el, p, name, number, voided, entry, at, exp, body)
-        elif name == "Tender" and not voided:
-            body.tenders.append(_tender(el, p, exp))
-        elif name == "Tax" and not voided:
-            body.tax_minor += to_minor(text_of(el, "Amount"), f"{p}/Amount", exponent=exp)
-        elif name == "Discount" and not voided:
-            body.lines.append(_discount(el, p, number, entry, at, exp))
-        elif name == "LoyaltyReward" and not voided:
-            reward = _acs_reward(el, p, number, entry, at, exp)
+            _item(el, f"{path}/{name}", name, number, voided, entry, at, exp, body)
+        elif voided:
+            continue
+        elif name == "Tender":
+            body.tenders.append(_tender(el, f"{path}/{name}", exp))
+        elif name == "Tax":
+            body.tax_minor += to_minor(text_of(el, "Amount"), f"{path}/Tax/Amount", exponent=exp)
+        elif name == "Discount":
+            body.lines.append(_discount(el, f"{path}/{name}", number, entry, at, exp))
+        elif name == "LoyaltyReward":
+            reward = _acs_reward(el, f"{path}/{'acs:' if vendor else ''}{name}", number, entry, at, exp)
             if reward is not None:
                 body.lines.append(reward)
         elif name == "SupervisorOverride" and vendor:
             body.supervisor_override = True
+
+
+def _truthy(value: str | None) -> bool:
+    return value is not None and value.strip().lower() in ("true", "1")
+
+
+_LOCAL: dict[str, str] = {}
+"""Tag -> local name, for the tags seen (bounded: a file with many odd tags stops filling it)."""
+
+
+def _local_of(tag: str) -> str:
+    name = tag[tag.rfind("}") + 1 :]
+    if len(_LOCAL) < 4096:
+        _LOCAL[tag] = name
+    return name
 
 
 _LINE_PARTS = frozenset(("Sale", "Return", "Tender", "Tax", "Discount", "LoyaltyReward", "SupervisorOverride"))
@@ -258,7 +281,7 @@ def _item(
     body: RetailBody,
 ) -> None:
     kind = LineKind.SALE if name == "Sale" else LineKind.RETURN
-    f = texts(el, _ITEM_PARTS)
+    f, mods = _item_texts(el)
     item_id = f.get("ItemID")
     if item_id is None:
         ident = child(el, "POSIdentity")
@@ -268,11 +291,13 @@ def _item(
     quantity = to_float(qty_text, f"{path}/Quantity") if qty_text else 1.0
     regular = _price(f, "RegularSalesUnitPrice", path, exp)
     actual = _price(f, "ActualSalesUnitPrice", path, exp)
-    discount = max(
-        abs(_price(f, "DiscountAmount", path, exp) or 0), abs(_price(f, "ExtendedDiscountAmount", path, exp) or 0)
-    )
+    discount = 0
+    if "DiscountAmount" in f or "ExtendedDiscountAmount" in f:
+        discount = max(
+            abs(_price(f, "DiscountAmount", path, exp) or 0), abs(_price(f, "ExtendedDiscountAmount", path, exp) or 0)
+        )
     override, previous, reason, original = False, None, f.get("Reason") or f.get("ReasonCode"), None
-    for sub, mod, p in _modifiers(el, f, path):
+    for sub, mod, p in _modifiers(el, mods, path):
         if sub == "RetailPriceModifier" and not flag(mod, "VoidFlag"):
             if (code(attr(mod, "MethodCode")) or "") == "priceoverride":
                 override = True
@@ -318,17 +343,33 @@ def _item(
         raise RecordError(path, _first_error(exc)) from None
 
 
+def _item_texts(el: ET.Element) -> tuple[dict[str, str], list[tuple[str, int]]]:
+    """``texts`` of a sale or return line, and its price modifiers and transaction links (name, 1-based index)."""
+    out: dict[str, str] = {}
+    mods: list[tuple[str, int]] = []
+    for i, c in enumerate(el, 1):
+        tag = c.tag
+        if not isinstance(tag, str):
+            continue
+        name = _LOCAL.get(tag) or _local_of(tag)
+        if name in _ITEM_PARTS:
+            mods.append((name, i))
+            continue
+        text = c.text
+        if text is None or name in out:
+            continue
+        text = text.strip()
+        if text:
+            out[name] = text
+    return out, mods
+
+
 _ITEM_PARTS = frozenset(("RetailPriceModifier", "TransactionLink"))
 
 
-def _modifiers(el: ET.Element, fields: dict[str, str], path: str) -> list[tuple[str, ET.Element, str]]:
-    """The price modifiers and transaction links ``texts`` found in a sale or return line, with their paths."""
-    out = []
-    for key, name in fields.items():
-        if key.startswith("\0"):
-            index = int(key[key.rindex("[") + 1 : -1])
-            out.append((name, el[index - 1], f"{path}/{key[1:]}"))
-    return out
+def _modifiers(el: ET.Element, mods: list[tuple[str, int]], path: str) -> list[tuple[str, ET.Element, str]]:
+    """The price modifiers and transaction links of a sale or return line, with their paths."""
+    return [(name, el[index - 1], f"{path}/{name}[{index}]") for name, index in mods]
 
 
 def _reversed_line(lines: list[LineItem], item_id: str | None, amount: int) -> int | None:

@@ -10,9 +10,11 @@ the store's other cashiers) are re-evaluated for every store and business day th
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -79,17 +81,32 @@ class Prepared:
     quarantined: list[Quarantined]
 
 
+@contextmanager
+def cycle_gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a batch is parsed. Parsing makes millions of small objects and no
+    reference cycles (they are freed by reference counting as usual); the collector would rescan every live object
+    again and again, a third of the parse time. Restored afterwards."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def prepare_file(path: str, config_json: str) -> Prepared:
     """Parse a file and run the transaction rules on it (the part of ingest that needs no database)."""
     config = PosConfig.model_validate_json(config_json)
     rules = TransactionRules(config)
     rows, found, bad = [], [], []
-    for result in parse_file(Path(path), ZoneInfo(config.timezone)):
-        if isinstance(result, Quarantined):
-            bad.append(result)
-        else:
-            rows.append(transaction_row(result))
-            found += rules.check(result)
+    with cycle_gc_paused():
+        for result in parse_file(Path(path), ZoneInfo(config.timezone)):
+            if isinstance(result, Quarantined):
+                bad.append(result)
+            else:
+                rows.append(transaction_row(result))
+                found += rules.check(result)
     return Prepared(path, rows, found, bad)
 
 
@@ -113,7 +130,7 @@ class PosIngestService:
         reports = []
         days: set[tuple[str, date]] = set()
         context = multiprocessing.get_context("spawn")  # no fork of this process's database connections
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(workers, mp_context=context) as pool, cycle_gc_paused():
             config = self.config.model_dump_json()
             for prepared in pool.map(prepare_file, [str(p) for p in paths], [config] * len(paths)):
                 reports.append(self._save_prepared(prepared, days))
@@ -139,16 +156,17 @@ class PosIngestService:
         report = IngestReport(source)
         batch: list[Transaction] = []
         days: set[tuple[str, date]] = set()
-        for result in results:
-            if isinstance(result, Quarantined):
-                report.quarantined.append(result)
-                continue
-            batch.append(result)
-            if len(batch) >= BATCH:
+        with cycle_gc_paused():
+            for result in results:
+                if isinstance(result, Quarantined):
+                    report.quarantined.append(result)
+                    continue
+                batch.append(result)
+                if len(batch) >= BATCH:
+                    self._save(batch, report, days)
+                    batch = []
+            if batch:
                 self._save(batch, report, days)
-                batch = []
-        if batch:
-            self._save(batch, report, days)
         self.repo.save_quarantine(report.quarantined)
         report.exceptions += self._period_rules(days)
         return report

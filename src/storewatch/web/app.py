@@ -13,6 +13,7 @@ True
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -29,6 +30,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from storewatch import __version__
 from storewatch.media.config import open_media_store
+from storewatch.pos.http import PosHttpEndpoint
+from storewatch.pos.service import PosIngestService, TrackSource
 from storewatch.runtime.alerting import link_secret
 from storewatch.store.db import Database, default_url, open_database
 from storewatch.store.migrate import upgrade
@@ -66,6 +69,7 @@ from storewatch.web.routes import (
     jobs,
     media,
     pages,
+    pos,
     public,
     settings_pages,
     store_switch,
@@ -139,7 +143,7 @@ def create_app(
     templates = _templates()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     routers = (public, pages, incident_pages, jobs, api, api_incidents, media, store_switch, cameras, config_pages,
-               audit_pages, users_pages, settings_pages)  # fmt: skip
+               audit_pages, users_pages, settings_pages, pos)  # fmt: skip
     for module in routers:
         app.include_router(module.router)
     if settings.hub:  # a hub's database: the registry's stores, the hub page
@@ -213,6 +217,7 @@ def _context(
         tokens=TokenService(db, audit),
         accounts=UserAdminService(db, audit),
         hub_media=hub_media,
+        pos=_pos_endpoint(settings, db),
     )
 
 
@@ -221,6 +226,23 @@ def _hub_media(settings: WebSettings) -> HubMedia:
     fetcher = MediaFetcher(settings.nats_url) if settings.nats_url else None
     bucket = open_media_store(settings.media_bucket) if settings.media_bucket is not None else None
     return HubMedia(settings.media_dir, fetcher=fetcher, bucket=bucket)
+
+
+def _pos_endpoint(settings: WebSettings, db: Database) -> PosHttpEndpoint | None:
+    """The POS HTTP endpoint when the site file enables it and its secret is in the environment."""
+    site = settings.site
+    if site is None or not site.pos.sources.http.enabled:
+        return None
+    http = site.pos.sources.http
+    secret = os.environ.get(http.secret_env, "")
+    if len(secret) < 16:
+        log.warning("POS over HTTP is enabled but %s holds no secret of 16+ characters: not served", http.secret_env)
+        return None
+    tracks = TrackSource(
+        settings.data_dir / "tracks", {f"{s.id}/{c.id}": c.zones for s in site.stores for c in s.cameras}
+    )
+    service = PosIngestService(db, site.pos, tracks if site.pos.tills else None)
+    return PosHttpEndpoint(service, secret, int(http.max_body_mb * 2**20))
 
 
 def _templates() -> Jinja2Templates:

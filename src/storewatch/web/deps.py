@@ -21,6 +21,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
+from storewatch.pos.http import PosHttpEndpoint
 from storewatch.store.db import Database
 from storewatch.web.access_service import UserAdminService
 from storewatch.web.audit import AuditTrail, RequestAudit
@@ -81,6 +82,8 @@ class WebContext:
     accounts: UserAdminService
     hub_media: HubMedia | None = None
     """At a hub: evidence fetched from the stores on demand."""
+    pos: PosHttpEndpoint | None = None
+    """``POST /api/v1/pos/transactions``, when the site file enables it (``pos.sources.http``)."""
 
 
 def get_context(request: Request) -> WebContext:
