@@ -18,7 +18,6 @@ import numpy as np
 import yaml
 
 from storewatch.cli.app import main
-from storewatch.privacy.clips import ClipProtector
 from storewatch.store.alerts import AlertRepository
 from storewatch.store.events import EventRepository
 from storewatch.store.incidents import IncidentRepository
@@ -58,9 +57,6 @@ def _alerts(web: httpx.Client, store: str) -> list[dict[str, Any]]:
     return found
 
 
-PROTECTOR = ClipProtector(None)
-
-
 def _with_evidence(web: httpx.Client, store: str) -> dict[str, Any] | None:
     """An alert of ``store`` shown with its thumbnail and a clip to open, still waiting for someone."""
     return next((a for a in _alerts(web, store) if a["status"] == "waiting" and a["evidence"]["clip"]
@@ -87,14 +83,18 @@ def _alerts_and_evidence_at_the_hub(estate: Estate, web: httpx.Client) -> list[d
         assert key.endswith(".protected.mp4"), key  # a clip travels only with its faces blurred
         original = next((estate.data_dir(store) / "media" / key).parent.glob(f"{key.split('/')[-1].split('.')[0]}.m*"))
         assert web.get(f"/hub/media/{key.rsplit('/', 1)[0]}/{original.name}").status_code == 404  # never as recorded
-        PROTECTOR.protected(original)  # as the store's dashboard does when someone there opens the clip
+        first = web.get(alert["evidence"]["clip"])  # the store starts blurring the faces in it
+        assert first.status_code == 503 and "blurring the faces" in first.text, first.text
         started = time.monotonic()
-        clip = web.get(alert["evidence"]["clip"])
+        url = str(alert["evidence"]["clip"])
+        wait_for(lambda url=url: web.get(url).status_code != 503, timeout_s=180)  # type: ignore[misc]
+        clip = web.get(url)
         assert clip.status_code == 200, clip.text
         assert clip.headers["content-type"] == "video/mp4"
         assert clip.content == (estate.data_dir(store) / "media" / key).read_bytes()  # the edge's own file
         print(
-            f"{store}: clip of {len(clip.content)} bytes fetched from the store in {time.monotonic() - started:.2f} s"
+            f"{store}: clip of {len(clip.content)} bytes, faces blurred at the store and fetched in "
+            f"{time.monotonic() - started:.2f} s"
         )
     page = web.get("/alerts").text
     assert page.count('src="/hub/thumbnails/') >= 2

@@ -19,6 +19,7 @@ import asyncio
 import json
 import logging
 import threading
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path, PurePosixPath
 
@@ -53,6 +54,10 @@ class StoreOfflineError(StorewatchError):
     """The store did not answer (offline, or its link to NATS is down)."""
 
 
+class StorePreparingError(StorewatchError):
+    """The store is making the faces-blurred copy of the clip asked for: ask again in a moment."""
+
+
 class RemoteMediaNotFoundError(StorewatchError):
     """The store answered: it has no such file (or will not serve it)."""
 
@@ -83,11 +88,23 @@ def evidence_file(root: Path, store: str, key: str, *, protect_clips: bool = Fal
 class MediaResponder:
     """At the edge: answers the hub's requests for the store's evidence files, on the edge's NATS connection."""
 
-    def __init__(self, link: NatsLink, store: str, root: Path, *, protect_clips: bool = False) -> None:
-        """``protect_clips``: a clip is sent only as its faces-blurred copy (made when someone opened it at the
-        store), never as recorded."""
+    def __init__(
+        self,
+        link: NatsLink,
+        store: str,
+        root: Path,
+        *,
+        protect_clips: bool = False,
+        prepare: Callable[[Path], Path] | None = None,
+    ) -> None:
+        """``protect_clips``: a clip is sent only as its faces-blurred copy, never as recorded; ``prepare(original)``
+        makes that copy (``ClipProtector.protected``): asked for a copy not made yet, the store starts making it on
+        one background thread and answers ``preparing`` (the hub says "try again in a moment")."""
         self.link, self.store, self.root = link, store, root
         self.protect_clips = protect_clips
+        self.prepare = prepare
+        self._preparing: set[Path] = set()
+        self._prepare_lock = threading.Lock()
         self.served = self.refused = 0
         self._stop = threading.Event()
 
@@ -120,6 +137,9 @@ class MediaResponder:
         except (ValueError, KeyError, TypeError) as exc:
             await self._reply(msg.reply, "refused", 0, f"bad request: {exc}".encode())
             return
+        if self.protect_clips and self.prepare is not None and self._start_preparing(key):
+            await self._reply(msg.reply, "preparing", 0, f"{key}: the store is blurring faces in this clip".encode())
+            return
         try:
             path = evidence_file(self.root, self.store, key, protect_clips=self.protect_clips)
             size, chunk = await asyncio.to_thread(_read, path, offset)
@@ -134,6 +154,41 @@ class MediaResponder:
         if offset + len(chunk) >= size:
             self.served += 1
         await self._reply(msg.reply, "ok", size, chunk)
+
+    def _start_preparing(self, key: str) -> bool:
+        """True when ``key`` is a faces-blurred copy not made yet whose original is here, and it is being made now
+        (started by this call or an earlier one)."""
+        name = PurePosixPath(key).name
+        if not is_protected(PurePosixPath(key)) or key.split("/", 1)[0] != self.store:
+            return False
+        try:
+            validate_key(key)
+        except ValueError:
+            return False
+        folder = (self.root / key).parent
+        stem = name.removesuffix(".protected.mp4")
+        if (folder / name).is_file():
+            return False
+        originals = [folder / f"{stem}{s}" for s in VIDEO_SUFFIXES if (folder / f"{stem}{s}").is_file()]
+        if not originals or not originals[0].resolve().is_relative_to(self.root.resolve()):
+            return False
+        original = originals[0]
+        with self._prepare_lock:
+            if original in self._preparing:
+                return True
+            self._preparing.add(original)
+        threading.Thread(target=self._prepare, args=(original,), name="clip-protect", daemon=True).start()
+        return True
+
+    def _prepare(self, original: Path) -> None:
+        assert self.prepare is not None
+        try:
+            self.prepare(original)
+        except Exception:  # top of the thread: the hub asks again, and the next ask starts it again
+            log.exception("sync: faces-blurred copy of %s not made", original.name)
+        finally:
+            with self._prepare_lock:
+                self._preparing.discard(original)
 
     async def _reply(self, subject: str, status: str, size: int, body: bytes) -> None:
         try:
@@ -178,6 +233,8 @@ class MediaFetcher:
                 status, size, body = link.run(partial(self._request, link, store, key, got), self.timeout_s * 2)
             except (NotConnectedError, TimeoutError) as exc:
                 raise StoreOfflineError(f"store {store} did not answer ({exc})") from None
+            if status == "preparing":
+                raise StorePreparingError(f"store {store}: {body.decode(errors='replace')}")
             if status != "ok":
                 raise RemoteMediaNotFoundError(f"store {store}: {body.decode(errors='replace')}")
             if size > MAX_FILE_BYTES:

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from storewatch.media.store import MediaError, MediaNotFoundError, MediaStore, validate_key
 from storewatch.store.db import Database
 from storewatch.store.sync_models import HubThumbnailRow
-from storewatch.sync.media import MediaFetcher, RemoteMediaNotFoundError, StoreOfflineError
+from storewatch.sync.media import MediaFetcher, RemoteMediaNotFoundError, StoreOfflineError, StorePreparingError
 from storewatch.web.errors import NotFoundError, ServiceError
 from storewatch.web.media import CONTENT_TYPES
 from storewatch.web.scope import StoreScope
@@ -112,6 +112,9 @@ class HubMedia:
             log.info("hub: %s not fetched: %s", key, exc)
             raise StoreUnavailableError(f"Store {store} is offline: this file is not available now ({exc}). It is "
                                         "kept at the store; try again when the store is back.") from exc  # fmt: skip
+        except StorePreparingError as exc:
+            raise StoreUnavailableError(f"Store {store} is blurring the faces in this clip before sending it: open it "
+                                        "again in a minute.") from exc  # fmt: skip
         except RemoteMediaNotFoundError as exc:
             raise NotFoundError(f"store {store} has no file {key!r} (deleted by its retention, or never written)") \
                 from exc  # fmt: skip
