@@ -43,10 +43,24 @@ class Site:
         return default_url(self.data)
 
 
-def _event(db_events: EventRepository, alerts: AlertRepository, data: Path, name: str, camera: str, at: datetime,
-           tracks: tuple[str, ...], end_s: float | None) -> Event:  # fmt: skip
-    e = Event(id=name, type="loitering", camera=CameraId(camera), start_utc=at, explanation=f"{name} happened",
-              track_ids=tracks)  # fmt: skip
+def _event(
+    db_events: EventRepository,
+    alerts: AlertRepository,
+    data: Path,
+    name: str,
+    camera: str,
+    at: datetime,
+    tracks: tuple[str, ...],
+    end_s: float | None,
+) -> Event:
+    e = Event(
+        id=name,
+        type="loitering",
+        camera=CameraId(camera),
+        start_utc=at,
+        explanation=f"{name} happened",
+        track_ids=tracks,
+    )
     db_events.upsert(e)
     alerts.raise_alert(f"a-{name}", e, "guards", at)
     paths = evidence_files(data, e, 0, clip=end_s is not None)
@@ -113,7 +127,9 @@ def test_find_by_track_reaches_both_days_and_the_shared_event(site: Site, capsys
     assert [e["id"] for e in report["events"]] == ["es", "ea1", "ea2"]
     assert {e["id"]: e["shared"] for e in report["events"]} == {"es": True, "ea1": False, "ea2": False}
     assert [(d["camera"], d["day"], d["rows"]) for d in report["track_days"]] == [
-        ("s1/door", "2026-03-01", 3), ("s1/door", "2026-03-02", 2)]  # fmt: skip
+        ("s1/door", "2026-03-01", 3),
+        ("s1/door", "2026-03-02", 2),
+    ]
     assert [i["id"] for i in report["incidents"]] == ["inc-one-1"]
     kinds = sorted(f["kind"] for f in report["files"] if f["event_id"] == "ea1")
     assert kinds == ["clip", "path", "snapshot"]
@@ -132,7 +148,10 @@ def test_find_by_incident_covers_two_cameras(site: Site) -> None:
     assert report.track_ids == (A, C)
     assert {e.event.id for e in report.events} == {"ea1", "ea2", "es", "ec1"}
     assert {(d.camera, d.day.isoformat()) for d in report.track_days} == {
-        ("s1/door", "2026-03-01"), ("s1/door", "2026-03-02"), ("s1/tills", "2026-03-01")}  # fmt: skip
+        ("s1/door", "2026-03-01"),
+        ("s1/door", "2026-03-02"),
+        ("s1/tills", "2026-03-01"),
+    }
 
 
 def test_export_verifies_and_holds_only_the_blurred_clip(site: Site, tmp_path: Path) -> None:
@@ -171,8 +190,9 @@ def test_export_cli_blurs_the_clip_and_the_pack_verifies(
     site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pack = tmp_path / "subject.zip"
-    code, out = run(capsys, "privacy", "subject", "export", "--event", "ea1", "--out", str(pack),
-                    "--data-dir", str(site.data))  # fmt: skip
+    code, out = run(
+        capsys, "privacy", "subject", "export", "--event", "ea1", "--out", str(pack), "--data-dir", str(site.data)
+    )
     if code != 0 and "cannot be loaded" in out:
         pytest.skip(f"the person detector is not in the model cache: {out}")
     assert code == 0, out
@@ -184,8 +204,19 @@ def test_export_cli_blurs_the_clip_and_the_pack_verifies(
 
 
 def test_erase_removes_exactly_that_person(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out = run(capsys, "privacy", "subject", "erase", "--track", A, "--reason", "request 2026-17", "--yes",
-                    "--data-dir", str(site.data))  # fmt: skip
+    code, out = run(
+        capsys,
+        "privacy",
+        "subject",
+        "erase",
+        "--track",
+        A,
+        "--reason",
+        "request 2026-17",
+        "--yes",
+        "--data-dir",
+        str(site.data),
+    )
     assert code == 0, out
     assert "2 event(s)" in out and "1 shared event(s) kept" in out
     for name in ("ea1", "ea2"):
@@ -215,8 +246,19 @@ def test_erase_removes_exactly_that_person(site: Site, capsys: pytest.CaptureFix
 def test_legal_hold_refuses_the_erasure(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
     with open_database(site.db_url()) as db:
         IncidentRepository(db).change("inc-one-1", lambda i: i.hold("ana", D2, True, "police ref 42"))
-    code, out = run(capsys, "privacy", "subject", "erase", "--track", A, "--reason", "request", "--yes",
-                    "--data-dir", str(site.data))  # fmt: skip
+    code, out = run(
+        capsys,
+        "privacy",
+        "subject",
+        "erase",
+        "--track",
+        A,
+        "--reason",
+        "request",
+        "--yes",
+        "--data-dir",
+        str(site.data),
+    )
     assert code == 2 and "inc-one-1" in out and "legal hold" in out and "nothing was erased" in out
     assert all(Path(p).exists() for p in site.events["ea1"].evidence.values())
     assert (site.data / "tracks/s1/door/2026-03-01.csv").read_text().count(",4,") == 3
@@ -228,8 +270,9 @@ def test_erase_asks_first_and_a_no_changes_nothing(
     site: Site, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
-    code, out = run(capsys, "privacy", "subject", "erase", "--event", "eb1", "--reason", "request",
-                    "--data-dir", str(site.data))  # fmt: skip
+    code, out = run(
+        capsys, "privacy", "subject", "erase", "--event", "eb1", "--reason", "request", "--data-dir", str(site.data)
+    )
     assert code != 0 and "event eb1" in out and "Erase 1 event(s)" in out
     assert all(Path(p).exists() for p in site.events["eb1"].evidence.values())
     assert subject_rows(site) == []

@@ -21,8 +21,9 @@ if TYPE_CHECKING:
     from storewatch.store import Database
 
 app = typer.Typer(help="Privacy: data subject requests (access, export, erasure).", no_args_is_help=True)
-subject = typer.Typer(help="A data subject's request: find, export (faces blurred) or erase what is held.",
-                      no_args_is_help=True)  # fmt: skip
+subject = typer.Typer(
+    help="A data subject's request: find, export (faces blurred) or erase what is held.", no_args_is_help=True
+)
 app.add_typer(subject, name="subject")
 
 IncidentOpt = Annotated[str | None, typer.Option("--incident", help="Incident id (or its first 6+ characters).")]
@@ -36,8 +37,11 @@ ConfigOpt = Annotated[
 def _reference(incident: str | None, track: str | None, event: str | None) -> Reference:
     from storewatch.privacy.subjects import Reference, RefKind
 
-    given = [(k, v) for k, v in ((RefKind.INCIDENT, incident), (RefKind.TRACK, track), (RefKind.EVENT, event))
-             if v is not None]  # fmt: skip
+    given = [
+        (k, v)
+        for k, v in ((RefKind.INCIDENT, incident), (RefKind.TRACK, track), (RefKind.EVENT, event))
+        if v is not None
+    ]
     if len(given) != 1:
         raise StorewatchError("give one of --incident ID, --track STORE/CAMERA/N or --event ID")
     return Reference.parse(*given[0])
@@ -62,9 +66,16 @@ class _Context:
 
 
 @subject.command("find")
-def find(incident: IncidentOpt = None, track: TrackOpt = None, event: EventOpt = None, by: ByOpt = "",
-         config: ConfigOpt = None, data_dir: DataDirOpt = None, database: DatabaseOpt = None,
-         as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False) -> None:  # fmt: skip
+def find(
+    incident: IncidentOpt = None,
+    track: TrackOpt = None,
+    event: EventOpt = None,
+    by: ByOpt = "",
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    database: DatabaseOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
     """Everything held about the person: events, alerts, incidents, evidence files, track rows (counts and bytes)."""
     reference = _reference(incident, track, event)
     where = _Context(config, data_dir)
@@ -77,9 +88,16 @@ def find(incident: IncidentOpt = None, track: TrackOpt = None, event: EventOpt =
 
 
 @subject.command("export")
-def export(out: Annotated[Path, typer.Option("--out", help="The pack to write (.zip).")],
-           incident: IncidentOpt = None, track: TrackOpt = None, event: EventOpt = None, by: ByOpt = "",
-           config: ConfigOpt = None, data_dir: DataDirOpt = None, database: DatabaseOpt = None) -> None:  # fmt: skip
+def export(
+    out: Annotated[Path, typer.Option("--out", help="The pack to write (.zip).")],
+    incident: IncidentOpt = None,
+    track: TrackOpt = None,
+    event: EventOpt = None,
+    by: ByOpt = "",
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    database: DatabaseOpt = None,
+) -> None:
     """A pack for a third party: blurred snapshots and path pictures, clips only as faces-blurred copies, the
     report as JSON, the track rows as CSV, every file with its SHA-256 (`storewatch incidents verify` checks it)."""
     from storewatch.privacy.clips import ClipProtector
@@ -96,15 +114,24 @@ def export(out: Annotated[Path, typer.Option("--out", help="The pack to write (.
 
         report, n = where.requests(db).export(reference, out, _by(by), protect, progress)
     counts = report.counts()
-    typer.echo(f"{out}: {n} file(s) for {reference} ({counts['events']} event(s), {counts['track_rows']} track "
-               "row(s)), clips with faces blurred; check it with `storewatch incidents verify`")  # fmt: skip
+    typer.echo(
+        f"{out}: {n} file(s) for {reference} ({counts['events']} event(s), {counts['track_rows']} track "
+        "row(s)), clips with faces blurred; check it with `storewatch incidents verify`"
+    )
 
 
 @subject.command("erase")
-def erase(reason: Annotated[str, typer.Option("--reason", help="Why (the request; kept in the audit log).")],
-          incident: IncidentOpt = None, track: TrackOpt = None, event: EventOpt = None, by: ByOpt = "",
-          yes: Annotated[bool, typer.Option("--yes", help="Do not ask before erasing.")] = False,
-          config: ConfigOpt = None, data_dir: DataDirOpt = None, database: DatabaseOpt = None) -> None:  # fmt: skip
+def erase(
+    reason: Annotated[str, typer.Option("--reason", help="Why (the request; kept in the audit log).")],
+    incident: IncidentOpt = None,
+    track: TrackOpt = None,
+    event: EventOpt = None,
+    by: ByOpt = "",
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask before erasing.")] = False,
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    database: DatabaseOpt = None,
+) -> None:
     """Erase the person's evidence files, track rows, and the events and alerts only about them. Refused while an
     incident holding them is under legal hold; without --yes, shows what would go and asks."""
     reference = _reference(incident, track, event)
@@ -119,12 +146,17 @@ def erase(reason: Annotated[str, typer.Option("--reason", help="Why (the request
         if not yes:
             _print(report)
             sole = sum(not e.shared for e in report.events)
-            typer.confirm(f"Erase {sole} event(s), their alerts and files, and {report.counts()['track_rows']} "
-                          f"track row(s) of {reference}?", abort=True)  # fmt: skip
+            typer.confirm(
+                f"Erase {sole} event(s), their alerts and files, and {report.counts()['track_rows']} "
+                f"track row(s) of {reference}?",
+                abort=True,
+            )
         done = requests.erase(report, _by(by), reason)
-    typer.echo(f"erased for {reference}: {done.files} file(s) ({done.file_bytes} bytes), "
-               f"{done.rows.get('events', 0)} event(s), {done.rows.get('alerts', 0)} alert(s), {done.track_rows} "
-               f"track row(s), {done.log_lines} events-log line(s); {done.kept_shared_events} shared event(s) kept")  # fmt: skip
+    typer.echo(
+        f"erased for {reference}: {done.files} file(s) ({done.file_bytes} bytes), "
+        f"{done.rows.get('events', 0)} event(s), {done.rows.get('alerts', 0)} alert(s), {done.track_rows} "
+        f"track row(s), {done.log_lines} events-log line(s); {done.kept_shared_events} shared event(s) kept"
+    )
     for problem in done.errors:
         typer.echo(f"not erased: {problem}", err=True)
     if done.errors:
@@ -133,7 +165,10 @@ def erase(reason: Annotated[str, typer.Option("--reason", help="Why (the request
 
 def _print(report: SubjectReport) -> None:
     console = Console(highlight=False)
-    out = lambda text: console.print(text, markup=False)  # noqa: E731
+
+    def out(text: str) -> None:
+        console.print(text, markup=False)
+
     counts = report.counts()
     out(f"held about {report.reference} (tracks {', '.join(report.track_ids) or '-'}):")
     out("  " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items()))

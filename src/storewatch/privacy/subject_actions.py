@@ -13,10 +13,10 @@
 - ``erase(report, actor, reason)``: removes the evidence files (and blurred copies) of the events only about the
   person, those events with their alerts, deliveries and deterrent-action rows (``RetentionRepository
   .remove_events``), their lines of the events log, and every recorded track row of the person (each day file
-  rewritten without them, atomically). Refused (and the refusal audited) while an incident holding any of the events is under legal hold.
-  Shared events (someone else is in them too) and the incidents' own records stay. A file recorded by a running
-  ``storewatch run`` at the same moment may gain rows between the read and the rewrite: erase closed days, or
-  erase again after the day ends.
+  rewritten without them, atomically). Refused (and the refusal audited) while an incident holding any of the
+  events is under legal hold. Shared events (someone else is in them too) and the incidents' own records stay.
+  A file recorded by a running ``storewatch run`` at the same moment may gain rows between the read and the
+  rewrite: erase closed days, or erase again after the day ends.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -59,14 +60,21 @@ class Erasure:
     errors: list[str] = field(default_factory=list)
 
     def public(self) -> dict[str, Any]:
-        return {"files": self.files, "file_bytes": self.file_bytes, "rows": dict(self.rows),
-                "track_rows": self.track_rows, "log_lines": self.log_lines,
-                "kept_shared_events": self.kept_shared_events, "errors": len(self.errors)}  # fmt: skip
+        return {
+            "files": self.files,
+            "file_bytes": self.file_bytes,
+            "rows": dict(self.rows),
+            "track_rows": self.track_rows,
+            "log_lines": self.log_lines,
+            "kept_shared_events": self.kept_shared_events,
+            "errors": len(self.errors),
+        }
 
 
 class SubjectRequests:
-    def __init__(self, database: Database, data_dir: Path, media_root: Path,
-                 actor_kind: ActorKind = ActorKind.CLI) -> None:  # fmt: skip
+    def __init__(
+        self, database: Database, data_dir: Path, media_root: Path, actor_kind: ActorKind = ActorKind.CLI
+    ) -> None:
         self.db, self.actor_kind = database, actor_kind
         self.finder = SubjectFinder(database, data_dir, media_root)
         self.audit = AuditLog(database)
@@ -74,11 +82,19 @@ class SubjectRequests:
     def _record(self, actor: str, kind: str, report: SubjectReport, **detail: Any) -> None:
         stores = report.stores
         self.audit.record(
-            actor, self.actor_kind, AuditAction.SUBJECT_REQUEST, store=stores[0] if len(stores) == 1 else None,
+            actor,
+            self.actor_kind,
+            AuditAction.SUBJECT_REQUEST,
+            store=stores[0] if len(stores) == 1 else None,
             target=str(report.reference),
-            detail={"kind": kind, "reference": str(report.reference), "stores": stores, "counts": report.counts(),
-                    **detail},
-        )  # fmt: skip
+            detail={
+                "kind": kind,
+                "reference": str(report.reference),
+                "stores": stores,
+                "counts": report.counts(),
+                **detail,
+            },
+        )
 
     # --- access -------------------------------------------------------------------------------------------------
     def find(self, reference: Reference, actor: str) -> SubjectReport:
@@ -86,8 +102,9 @@ class SubjectRequests:
         self._record(actor, "find", report)
         return report
 
-    def export(self, reference: Reference, out: Path, actor: str, protect_clip: ProtectClip,
-               progress: Progress | None = None) -> tuple[SubjectReport, int]:  # fmt: skip
+    def export(
+        self, reference: Reference, out: Path, actor: str, protect_clip: ProtectClip, progress: Progress | None = None
+    ) -> tuple[SubjectReport, int]:
         """Write the pack (see the module doc); returns the report and how many files the pack's evidence holds."""
         say = progress or (lambda fraction, message: None)
         report = self.finder.find(reference)
@@ -105,12 +122,16 @@ class SubjectRequests:
             extra[0].write_text(json.dumps(report.public(), indent=2, sort_keys=True))
             extra[1].write_text(tracks_csv(report), encoding="utf-8")
             record = {
-                "schema": "storewatch.subject-export/1", "id": f"subject request {report.reference}",
-                "title": f"Data subject access request ({report.reference})", "store": ", ".join(report.stores),
-                "state": "exported", "created_utc": now.isoformat(),
-                "events": [json.loads(e.event.model_dump_json()) for e in report.events], "timeline": [],
+                "schema": "storewatch.subject-export/1",
+                "id": f"subject request {report.reference}",
+                "title": f"Data subject access request ({report.reference})",
+                "store": ", ".join(report.stores),
+                "state": "exported",
+                "created_utc": now.isoformat(),
+                "events": [json.loads(e.event.model_dump_json()) for e in report.events],
+                "timeline": [],
                 "report": report.public(),
-            }  # fmt: skip
+            }
 
             def rest(fraction: float, message: str) -> None:
                 say(0.8 + 0.2 * fraction if clips else fraction, message)
@@ -118,8 +139,9 @@ class SubjectRequests:
             build_pack(out, record, [*files, *extra], [], actor=actor, now=now, progress=rest)
         repo = IncidentRepository(self.db)
         for incident in report.incidents:
-            repo.record_custody(incident.id, actor, CustodyAction.EXPORTED,
-                                {"file": out.name, "subject_request": str(report.reference)})  # fmt: skip
+            repo.record_custody(
+                incident.id, actor, CustodyAction.EXPORTED, {"file": out.name, "subject_request": str(report.reference)}
+            )
         self._record(actor, "export", report, file=out.name, packed_files=len(files) + len(extra))
         return report, len(files) + len(extra)
 
@@ -130,8 +152,9 @@ class SubjectRequests:
             raise StorewatchError("an erasure needs a reason (--reason): it is kept in the audit log")
         if report.held:
             ids = ", ".join(i.id for i in report.held)
-            self._record(actor, "erase", report, reason=reason.strip(), refused="legal_hold",
-                         held=[i.id for i in report.held])  # fmt: skip
+            self._record(
+                actor, "erase", report, reason=reason.strip(), refused="legal_hold", held=[i.id for i in report.held]
+            )
             raise StorewatchError(
                 f"incident(s) {ids} holding this person's events are under legal hold: nothing was erased",
                 fix="a hold keeps evidence on purpose; release it (`storewatch incidents hold ID --release`) only "
@@ -144,7 +167,7 @@ class SubjectRequests:
             if held.event_id in sole:
                 _unlink(held, done)
         for day in report.track_days:
-            done.track_rows += _rewrite(day.path, lambda line, n=set(day.numbers): _is_track_row(line, n), done)
+            done.track_rows += _rewrite(day.path, partial(_is_track_row, numbers=set(day.numbers)), done)
         for path in report.log_lines:
             done.log_lines += _rewrite(path, lambda line: log_event_id(line) in sole, done)
         done.rows = {k.value: v for k, v in RetentionRepository(self.db).remove_events(sorted(sole)).items()}
@@ -156,8 +179,9 @@ def tracks_csv(report: SubjectReport) -> str:
     """The person's recorded track rows, with the camera and day of each (``camera,day,`` + the file's columns)."""
     lines = [f"camera,day,{CSV_HEADER}\n"]
     for day in report.track_days:
-        lines += [f"{day.camera},{day.day.isoformat()},{line.rstrip()}\n" for line in
-                  track_lines(day.path, set(day.numbers))]  # fmt: skip
+        lines += [
+            f"{day.camera},{day.day.isoformat()},{line.rstrip()}\n" for line in track_lines(day.path, set(day.numbers))
+        ]
     return "".join(lines)
 
 

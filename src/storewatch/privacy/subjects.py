@@ -162,19 +162,36 @@ class SubjectReport:
             "stores": self.stores,
             "counts": self.counts(),
             "events": [
-                {"id": e.event.id, "type": e.event.type, "camera": str(e.event.camera),
-                 "start_utc": e.event.start_utc.isoformat(), "track_ids": list(e.event.track_ids),
-                 "shared": e.shared, "alerts": list(e.alerts), "incidents": list(e.incidents)}
+                {
+                    "id": e.event.id,
+                    "type": e.event.type,
+                    "camera": str(e.event.camera),
+                    "start_utc": e.event.start_utc.isoformat(),
+                    "track_ids": list(e.event.track_ids),
+                    "shared": e.shared,
+                    "alerts": list(e.alerts),
+                    "incidents": list(e.incidents),
+                }
                 for e in self.events
-            ],  # fmt: skip
-            "incidents": [{"id": i.id, "store": i.store, "state": i.state, "legal_hold": i.legal_hold}
-                          for i in self.incidents],  # fmt: skip
-            "files": [{"path": str(f.path), "kind": f.kind, "event_id": f.event_id, "bytes": f.bytes}
-                      for f in self.files],  # fmt: skip
+            ],
+            "incidents": [
+                {"id": i.id, "store": i.store, "state": i.state, "legal_hold": i.legal_hold} for i in self.incidents
+            ],
+            "files": [
+                {"path": str(f.path), "kind": f.kind, "event_id": f.event_id, "bytes": f.bytes} for f in self.files
+            ],
             "missing_files": list(self.missing),
-            "track_days": [{"path": str(d.path), "camera": d.camera, "day": d.day.isoformat(),
-                            "track_numbers": list(d.numbers), "rows": d.rows, "bytes": d.bytes}
-                           for d in self.track_days],  # fmt: skip
+            "track_days": [
+                {
+                    "path": str(d.path),
+                    "camera": d.camera,
+                    "day": d.day.isoformat(),
+                    "track_numbers": list(d.numbers),
+                    "rows": d.rows,
+                    "bytes": d.bytes,
+                }
+                for d in self.track_days
+            ],
             "log_lines": {str(p): n for p, n in self.log_lines.items()},
         }
 
