@@ -76,7 +76,7 @@ class AuditAction(StrEnum):
     """A legal hold placed or released: retention keeps (or no longer keeps) the incident's evidence."""
     RETENTION_PURGE = "retention_purge"
     SUBJECT_REQUEST = "subject_request"
-    """A data subject's request (access, erasure) handled (reserved for the subject-request tools)."""
+    """A data subject's request handled: find, export or erase (``storewatch privacy subject``)."""
 
 
 def canonical_time(t: datetime) -> str:

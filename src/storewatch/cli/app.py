@@ -50,6 +50,7 @@ def _register() -> None:
         incidents_cmd,
         models_cmd,
         pos_cmd,
+        privacy_cmd,
         replay_cmd,
         retention_cmd,
         run_cmd,
@@ -68,6 +69,7 @@ def _register() -> None:
     app.add_typer(pos_cmd.app, name="pos")
     app.add_typer(audit_cmd.app, name="audit")
     app.add_typer(retention_cmd.app, name="retention")
+    app.add_typer(privacy_cmd.app, name="privacy")
     app.add_typer(access_cmd.users_app, name="users")
     app.add_typer(access_cmd.tokens_app, name="tokens")
     app.add_typer(doors_cmd.app, name="access")

@@ -16,7 +16,7 @@ incident itself, its timeline and its chain of custody stay.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -110,6 +110,23 @@ class RetentionRepository:
                     event_id, camera, start, bool(held) or (previous is not None and previous.held)
                 )
         return kept
+
+    def remove_events(self, event_ids: Sequence[str]) -> dict[RowSet, int]:
+        """Remove these events and everything that is only about them (alerts, deliveries, deterrent actions'
+        log), whatever their age: a data subject's erasure (``privacy.subjects``). Incident links go with the
+        events (cascade); the incidents stay. Returns how many rows of each set went."""
+        removed = dict.fromkeys((RowSet.EVENTS, RowSet.ALERTS, RowSet.DELIVERIES, RowSet.ACTION_LOG), 0)
+        columns = {RowSet.ALERTS: AlertRow.event_id, RowSet.DELIVERIES: DeliveryRow.event_id,
+                   RowSet.ACTION_LOG: ActionLogRow.event_id, RowSet.EVENTS: EventRow.id}  # fmt: skip
+        ids = list(dict.fromkeys(event_ids))
+        with self.db.write_session() as session:
+            for start in range(0, len(ids), BATCH):
+                chunk = ids[start : start + BATCH]
+                for rows, column in columns.items():  # events last: the others point at them
+                    table = SPECS[rows][0]
+                    result = session.execute(delete(table).where(column.in_(chunk)))
+                    removed[rows] += int(getattr(result, "rowcount", 0) or 0)
+        return removed
 
     def purge(
         self, rows: RowSet, before: datetime, *, dry_run: bool = False, on_batch: Callable[[int], None] | None = None
