@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from storewatch.cli.database import DatabaseOpt, DataDirOpt, open_store
+from storewatch.cli.options import actor_name
 from storewatch.errors import StorewatchError
 
 if TYPE_CHECKING:
@@ -44,12 +45,6 @@ def _filter(since: datetime | None, until: datetime | None, store: str | None, a
         )
     utc = [t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t for t in (since, until)]
     return AuditFilter(since=utc[0], until=utc[1], store=store, actor=actor, action=action)
-
-
-def _reader(by: str) -> str:
-    from storewatch.cli.incidents_cmd import _by
-
-    return _by(by)
 
 
 @app.command("verify")
@@ -103,7 +98,7 @@ def list_(
     with open_store(data_dir, database) as db:
         log = AuditLog(db)
         found = log.list(where, limit=limit)
-        log.record(_reader(by), ActorKind.CLI, AuditAction.VIEW, store=store, target="audit",
+        log.record(actor_name(by), ActorKind.CLI, AuditAction.VIEW, store=store, target="audit",
                    detail={"via": "cli", "filters": _described(where), "rows": len(found)})  # fmt: skip
     if as_json:
         typer.echo(json.dumps([e.public() for e in found], indent=2))
@@ -146,7 +141,7 @@ def export(
         rows = [e.public() for e in log.scan(where)]
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(audit_csv(rows) if csv_out is not None else json.dumps(rows, indent=2) + "\n", newline="")
-        log.record(_reader(by), ActorKind.CLI, AuditAction.EXPORT, store=store, target="audit",
+        log.record(actor_name(by), ActorKind.CLI, AuditAction.EXPORT, store=store, target="audit",
                    detail={"via": "cli", "filters": _described(where), "rows": len(rows),
                            "format": "csv" if csv_out is not None else "json"})  # fmt: skip
     typer.echo(f"{out}: {len(rows)} audit row(s)")

@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from storewatch.cli.database import DatabaseOpt, DataDirOpt, open_store
+from storewatch.cli.options import ByOpt, actor_name
 from storewatch.config.loader import load_site_config
 from storewatch.errors import StorewatchError
 from storewatch.progress import fraction_progress
@@ -33,20 +34,9 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Incidents: list, show, work them; evidence packs and case exports.", no_args_is_help=True)
 
-ByOpt = Annotated[
-    str,
-    typer.Option("--by", "--actor", help="Who does it (timeline, chain of custody). Default: the login name."),
-]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 IdArg = Annotated[str, typer.Argument(help="Incident id (or its first 6+ characters).")]
 STATES = "open, acknowledged, investigating, resolved, false_alarm"
-
-
-def _by(by: str) -> str:
-    name = by.strip() or os.environ.get("USER", "") or "unknown"
-    if len(name) > 128:
-        raise StorewatchError("--by is at most 128 characters")
-    return name
 
 
 def _audit(db: Database, actor: str, action: str, store: str | None, target: str, **detail: object) -> None:
@@ -107,10 +97,10 @@ def show(incident: IdArg, by: ByOpt = "", data_dir: DataDirOpt = None, database:
     with open_store(data_dir, database) as db:
         repo = IncidentRepository(db)
         incident_id = repo.resolve_id(incident)
-        repo.record_custody(incident_id, _by(by), CustodyAction.VIEWED, {"via": "cli"})
+        repo.record_custody(incident_id, actor_name(by), CustodyAction.VIEWED, {"via": "cli"})
         case = repo.get(incident_id)
         assert case is not None
-        _audit(db, _by(by), "view", case.store, f"incident:{incident_id}")
+        _audit(db, actor_name(by), "view", case.store, f"incident:{incident_id}")
         events = [e for e in (EventRepository(db).get(x) for x in case.event_ids) if e is not None]
         record = incident_record(case, events, repo.custody(incident_id))
     if as_json:
@@ -169,7 +159,7 @@ def _mover(name: str, to: str, doc: str) -> None:
     def command(incident: IdArg, by: ByOpt = "",
                 reason: Annotated[str, typer.Option(help="Why (required for a false alarm).")] = "",
                 data_dir: DataDirOpt = None, database: DatabaseOpt = None) -> None:  # fmt: skip
-        state, actor, now = _state(to), _by(by), datetime.now(UTC)
+        state, actor, now = _state(to), actor_name(by), datetime.now(UTC)
         _change(incident, data_dir, database, lambda i: i.move(state, actor, now, reason=reason))
 
     command.__doc__ = doc
@@ -187,7 +177,7 @@ _mover("reopen", "open", "Reopen a resolved incident or a false alarm (give --re
 def note(incident: IdArg, text: Annotated[str, typer.Argument(help="The note.")], by: ByOpt = "",
          data_dir: DataDirOpt = None, database: DatabaseOpt = None) -> None:  # fmt: skip
     """Add a note to the timeline."""
-    actor, now = _by(by), datetime.now(UTC)
+    actor, now = actor_name(by), datetime.now(UTC)
     _change(incident, data_dir, database, lambda i: i.note(actor, now, text))
 
 
@@ -195,7 +185,7 @@ def note(incident: IdArg, text: Annotated[str, typer.Argument(help="The note.")]
 def assign(incident: IdArg, to: Annotated[str, typer.Argument(help="Who takes it ('' for nobody).")],
            by: ByOpt = "", data_dir: DataDirOpt = None, database: DatabaseOpt = None) -> None:  # fmt: skip
     """Assign the incident to someone."""
-    actor, now = _by(by), datetime.now(UTC)
+    actor, now = actor_name(by), datetime.now(UTC)
     _change(incident, data_dir, database, lambda i: i.assign(actor, now, to.strip() or None))
 
 
@@ -204,7 +194,7 @@ def tag(incident: IdArg, add: Annotated[list[str] | None, typer.Option(help="Tag
         remove: Annotated[list[str] | None, typer.Option(help="Tag to remove (repeat).")] = None,
         by: ByOpt = "", data_dir: DataDirOpt = None, database: DatabaseOpt = None) -> None:  # fmt: skip
     """Add or remove tags."""
-    actor, now = _by(by), datetime.now(UTC)
+    actor, now = actor_name(by), datetime.now(UTC)
     _change(incident, data_dir, database, lambda i: i.tag(actor, now, tuple(add or ()), tuple(remove or ())))
 
 
@@ -222,7 +212,7 @@ def loss(incident: IdArg, amount: Annotated[str, typer.Argument(help="e.g. 129.9
         if value != value.quantize(Decimal("0.01")) or value < 0:
             raise StorewatchError(f"{amount!r}: give a non-negative amount with at most 2 decimals")
         minor = int(value * 100)
-    actor, now = _by(by), datetime.now(UTC)
+    actor, now = actor_name(by), datetime.now(UTC)
     _change(incident, data_dir, database, lambda i: i.set_loss(actor, now, minor, currency))
 
 
@@ -231,7 +221,7 @@ def hold(incident: IdArg, release: Annotated[bool, typer.Option("--release", hel
          reason: Annotated[str, typer.Option(help="Why (required to place a hold).")] = "",
          by: ByOpt = "", data_dir: DataDirOpt = None, database: DatabaseOpt = None) -> None:  # fmt: skip
     """Place (or release) a legal hold: retention keeps the incident's evidence while it holds."""
-    actor, now = _by(by), datetime.now(UTC)
+    actor, now = actor_name(by), datetime.now(UTC)
     case = _change(incident, data_dir, database, lambda i: i.hold(actor, now, not release, reason))
     with open_store(data_dir, database) as db:
         _audit(db, actor, "legal_hold", case.store, f"incident:{case.id}", held=not release, reason=reason)
@@ -293,14 +283,14 @@ def export(
 
             repo = IncidentRepository(db)
             incident_id = repo.resolve_id(incident)
-            actor = _by(by) if not unblurred else f"{_by(by)} (unblurred: {reason})"
+            actor = actor_name(by) if not unblurred else f"{actor_name(by)} (unblurred: {reason})"
             path, n = export_incident(db, incident_id, out, actor, progress, protect)
             case = repo.get(incident_id)
-            _audit(db, _by(by), "export", case.store if case else None, f"incident:{incident_id}", file=path.name,
-                   evidence_files=n, unblurred_reason=reason if unblurred else None)  # fmt: skip
+            _audit(db, actor_name(by), "export", case.store if case else None, f"incident:{incident_id}",
+                   file=path.name, evidence_files=n, unblurred_reason=reason if unblurred else None)  # fmt: skip
         else:
             assert event is not None
-            path, n = _export_event(db, event, out, _by(by), protect, progress)
+            path, n = _export_event(db, event, out, actor_name(by), protect, progress)
     blurred = "clips with faces blurred" if protect is not None else "clips as recorded"
     typer.echo(
         f"{path}: evidence pack with {n} evidence file(s), {blurred}; check it with `storewatch incidents verify`"

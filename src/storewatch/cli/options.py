@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from storewatch.detect.config import BackendKind
+from storewatch.errors import StorewatchError
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Site YAML: detector and tracker settings.")]
 BackendOpt = Annotated[BackendKind | None, typer.Option(help="Inference engine (overrides the config).")]
@@ -17,3 +19,16 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar."
 FillGapsOpt = Annotated[
     float, typer.Option(min=0.0, max=10.0, help="Fill gaps in a track up to this long, seconds (0 = off).")
 ]
+
+ByOpt = Annotated[
+    str,
+    typer.Option("--by", "--actor", help="Who does it (timeline, chain of custody). Default: the login name."),
+]
+
+
+def actor_name(by: str) -> str:
+    """Who a command acts as (``--by``; default the login name), for timelines, custody and the audit log."""
+    name = by.strip() or os.environ.get("USER", "") or "unknown"
+    if len(name) > 128:
+        raise StorewatchError("--by is at most 128 characters")
+    return name

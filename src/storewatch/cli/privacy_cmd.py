@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from storewatch.cli.database import DatabaseOpt, DataDirOpt, open_store
-from storewatch.cli.incidents_cmd import ByOpt, _by
+from storewatch.cli.options import ByOpt, actor_name
 from storewatch.errors import StorewatchError
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ def find(
     reference = _reference(incident, track, event)
     where = _Context(config, data_dir)
     with open_store(where.folder if database is None else None, database) as db:
-        report = where.requests(db).find(reference, _by(by))
+        report = where.requests(db).find(reference, actor_name(by))
     if as_json:
         typer.echo(json.dumps(report.public(), indent=2))
     else:
@@ -112,7 +112,7 @@ def export(
         def progress(fraction: float, message: str) -> None:
             bar.update(task, completed=fraction, description=message)
 
-        report, n = where.requests(db).export(reference, out, _by(by), protect, progress)
+        report, n = where.requests(db).export(reference, out, actor_name(by), protect, progress)
     counts = report.counts()
     typer.echo(
         f"{out}: {n} file(s) for {reference} ({counts['events']} event(s), {counts['track_rows']} track "
@@ -142,7 +142,7 @@ def erase(
         requests = where.requests(db)
         report = requests.finder.find(reference)
         if report.held:
-            requests.erase(report, _by(by), reason)  # raises: names the held incidents
+            requests.erase(report, actor_name(by), reason)  # raises: names the held incidents
         if not yes:
             _print(report)
             sole = sum(not e.shared for e in report.events)
@@ -151,7 +151,7 @@ def erase(
                 f"track row(s) of {reference}?",
                 abort=True,
             )
-        done = requests.erase(report, _by(by), reason)
+        done = requests.erase(report, actor_name(by), reason)
     typer.echo(
         f"erased for {reference}: {done.files} file(s) ({done.file_bytes} bytes), "
         f"{done.rows.get('events', 0)} event(s), {done.rows.get('alerts', 0)} alert(s), {done.track_rows} "
