@@ -7,6 +7,7 @@ store is applied there without a restart (its new events show it) and acknowledg
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from storewatch.store.events import EventRepository
 from storewatch.store.incidents import IncidentRepository
 from storewatch.store.models import AlertStatus
 from storewatch.sync.registry import Registry
+from storewatch.web.auth import CSRF_HEADER
 from tests.helpers import wait_for
 from tests.sync.estate import RULES, WEB_USER, Estate
 
@@ -47,6 +49,9 @@ def _dashboard(estate: Estate) -> httpx.Client:
         wait_for(logged_in, timeout_s=30)
     except AssertionError:
         raise AssertionError(f"cannot log in to the hub's dashboard at {estate.web_url}") from None
+    found = re.search(r'<meta name="csrf-token" content="([^"]+)">', web.get("/").text)
+    assert found, "the dashboard's pages carry the session's CSRF token"
+    web.headers[CSRF_HEADER] = found.group(1)  # as app.js sends it with every change
     return web
 
 
