@@ -14,6 +14,7 @@ import json
 import time
 import zipfile
 from pathlib import Path
+from urllib.error import HTTPError
 from urllib.request import ProxyHandler, build_opener
 
 import cv2
@@ -124,6 +125,16 @@ def test_live_camera_to_a_verified_evidence_pack(
         # 6. the clip is cut once the seconds after the event have passed
         events = EventRepository(runner.database)
         wait_for(lambda: "clip" in getattr(events.get(alert["event_id"]), "evidence", {}), 20)
+
+        # 6b. the alert's clip link plays the clip with faces blurred: first a page saying it is being prepared
+        try:
+            opener.open(alert["links"]["clip"], timeout=5)
+            raise AssertionError("the first open of a clip link should say it is being prepared")
+        except HTTPError as exc:
+            assert exc.code == 503 and b"Faces are being blurred" in exc.read()
+        wait_for(lambda: fetch(alert["links"]["clip"]) is not None, 120)
+        with opener.open(alert["links"]["clip"], timeout=5) as reply:
+            assert reply.headers["Content-Type"] == "video/mp4" and len(reply.read()) > 1000
     finally:
         runner.stop()
         receiver.stop()

@@ -11,6 +11,7 @@ protected clip is made once, on a worker (a job with progress), and kept beside 
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -33,7 +34,10 @@ from storewatch.video.source import VideoSource
 if TYPE_CHECKING:
     from storewatch.config.schema import SiteConfig
 
+log = logging.getLogger(__name__)
+
 SUFFIX = ".protected.mp4"
+VIDEO_SUFFIXES = (".mp4", ".mkv")
 P = TypeVar("P", bound=PurePath)
 ENCODER_OPTIONS = {"preset": "veryfast", "crf": "23"}
 
@@ -67,6 +71,12 @@ def protected_path(clip: P) -> P:
 
 def is_protected(path: PurePath) -> bool:
     return path.name.endswith(SUFFIX)
+
+
+def original_of(protected: Path) -> Path | None:
+    """The recorded clip a protected copy is made from (``.mp4`` or ``.mkv`` beside it), if it is there."""
+    stem = protected.name.removesuffix(SUFFIX)
+    return next((c for c in (protected.with_name(stem + s) for s in VIDEO_SUFFIXES) if c.is_file()), None)
 
 
 def protect_clip(
@@ -156,3 +166,39 @@ class ClipProtector:
                 except OSError as exc:
                     raise StorewatchError(f"the person detector cannot be loaded ({exc})") from exc
             return self._detector
+
+
+class ClipPreparer:
+    """Faces-blurred copies made on request without making anyone wait: ``ready(clip)`` is the copy when it exists;
+    otherwise it starts making it on a background thread (never twice for one clip) and returns None — the asker
+    says "being prepared" and asks again. For links opened outside the dashboard (signed alert links, the hub)."""
+
+    def __init__(self, protector: ClipProtector) -> None:
+        self.protector = protector
+        self.made = self.failed = 0
+        self._making: set[Path] = set()
+        self._lock = threading.Lock()
+
+    def ready(self, clip: Path) -> Path | None:
+        done = protected_path(clip)
+        if done.is_file():
+            return done
+        if not clip.is_file():
+            raise StorewatchError(f"{clip.name}: the clip is not there (removed by retention?)")
+        with self._lock:
+            if clip in self._making:
+                return None
+            self._making.add(clip)
+        threading.Thread(target=self._make, args=(clip,), name="clip-protect", daemon=True).start()
+        return None
+
+    def _make(self, clip: Path) -> None:
+        try:
+            self.protector.protected(clip)
+            self.made += 1
+        except Exception:  # top of the thread: logged; the next request starts it again
+            self.failed += 1
+            log.exception("faces-blurred copy of %s not made", clip.name)
+        finally:
+            with self._lock:
+                self._making.discard(clip)

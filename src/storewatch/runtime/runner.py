@@ -39,6 +39,7 @@ from storewatch.detect.tampering import TamperDetector, TamperKind
 from storewatch.incidents.service import IncidentService
 from storewatch.media.config import LocalMedia, S3Media, open_media_store
 from storewatch.media.local import LocalMediaStore
+from storewatch.privacy.clips import ClipPreparer, ClipProtector
 from storewatch.privacy.protect import people_to_protect
 from storewatch.privacy.site import SitePrivacy
 from storewatch.retention.schedule import RetentionScheduler
@@ -173,7 +174,10 @@ class SiteRunner:
             protect=self.privacy,
         )
         self.link_secret = link_secret(self.data_dir / "secrets" / "links.key")
-        self._media_access = MediaAccess(archive or LocalMediaStore(media_root, fsync=False), (self.link_secret,))
+        # Privacy on: a signed clip link serves the faces-blurred copy, made on the first request (ClipPreparer).
+        self.clips = ClipPreparer(ClipProtector(site)) if site.privacy.enabled else None
+        self._media_access = MediaAccess(archive or LocalMediaStore(media_root, fsync=False), (self.link_secret,),
+                                         clips=self.clips, local_root=media_root)  # fmt: skip
         port = rt.status_port if status_port is None else status_port
         self.monitors = PublicViewMonitors(  # the in-store screens; frames encoded only while one is watched
             {cid: MonitorSpec(cam.config.name, [z.polygon for z in cam.config.zones if z.kind == "privacy"])

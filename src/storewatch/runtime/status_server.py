@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -38,7 +39,8 @@ from prometheus_client.exposition import choose_encoder
 
 from storewatch.errors import StorewatchError
 from storewatch.media.signing import TokenError, verify_action_token, verify_media_token
-from storewatch.media.store import MediaNotFoundError, MediaStore, content_type_for
+from storewatch.media.store import MediaNotFoundError, MediaStore, content_type_for, validate_key
+from storewatch.privacy.clips import VIDEO_SUFFIXES, ClipPreparer, is_protected
 from storewatch.runtime.live import LiveFeed, LiveFeedFullError
 from storewatch.runtime.metrics import PipelineCollector, PipelineSampler, status_json
 from storewatch.runtime.pvm import PublicViewMonitors
@@ -67,6 +69,12 @@ ACK_FORM = """<h1>Acknowledge this alert?</h1><p>Escalation stops and the time t
 <textarea name="false_alarm_reason" rows="3" maxlength="500" required
  placeholder="What was it really? e.g. staff member restocking"></textarea>
 <button type="submit" class="secondary">Mark as a false alarm</button></form></details>"""
+
+
+PREPARING = (
+    "<h1>Preparing the clip</h1><p>Faces are being blurred in this clip before anyone sees it. This page loads it "
+    "by itself in a few seconds.</p>"
+)
 
 
 def page(title: str, body_html: str) -> str:
@@ -162,6 +170,10 @@ class MediaAccess:
     """``acknowledge(alert_id, false_alarm_reason)`` -> the text for the person who did it."""
     on_view: Callable[[str], None] | None = None
     """Told the key of each file served (the runner records it in the audit log)."""
+    clips: ClipPreparer | None = None
+    """Privacy on: a clip's link serves its faces-blurred copy (made on the first request), never the original."""
+    local_root: Path | None = None
+    """Where the clips are recorded (the working copies, also with a bucket)."""
 
 
 def _handler(
@@ -250,6 +262,9 @@ def _handler(
             except (TokenError, ValueError) as exc:
                 self._reply(HTTPStatus.FORBIDDEN, TEXT_TYPE, f"forbidden: {exc}\n".encode())
                 return
+            if access.clips is not None and PurePosixPath(unquote(key)).suffix.lower() in VIDEO_SUFFIXES:
+                self._protected_clip(access, unquote(key))
+                return
             try:
                 body = access.store.read_bytes(unquote(key))
             except MediaNotFoundError:
@@ -258,6 +273,27 @@ def _handler(
             if access.on_view is not None:
                 access.on_view(unquote(key))
             self._reply(HTTPStatus.OK, content_type_for(unquote(key)), body)
+
+        def _protected_clip(self, access: MediaAccess, key: str) -> None:
+            """The faces-blurred copy of a recorded clip; while it is being made, a page that reloads itself."""
+            assert access.clips is not None and access.local_root is not None
+            root = access.local_root.resolve()
+            original = (root / validate_key(key)).resolve()
+            try:
+                if not original.is_relative_to(root) or is_protected(original):
+                    raise StorewatchError(f"{key}: not a recorded clip")
+                ready = access.clips.ready(original)
+            except StorewatchError:
+                self._reply(HTTPStatus.NOT_FOUND, TEXT_TYPE, b"not found (not written yet, or purged)\n")
+                return
+            if ready is None:
+                body = page("Preparing the clip", PREPARING)
+                self._reply(HTTPStatus.SERVICE_UNAVAILABLE, "text/html; charset=utf-8", body.encode(),
+                            {"Retry-After": "5", "Refresh": "5"})  # fmt: skip
+                return
+            if access.on_view is not None:
+                access.on_view(key)
+            self._reply(HTTPStatus.OK, "video/mp4", ready.read_bytes())
 
         def _pvm(self, monitors: PublicViewMonitors, rest: str) -> None:
             found = monitors.route(rest)

@@ -181,14 +181,11 @@ class EdgeSync:
         self.alerts = AlertFeed(self.database, self.outbox, self.store_id, wake=self.publisher.wake)
         link = getattr(self.transport, "link", None)
         if link is not None:  # HTTPS sync: clips stay reachable only through a bucket (runtime.media)
-            from storewatch.privacy.clips import ClipProtector
             from storewatch.sync.commands import CommandResponder
             from storewatch.sync.media import MediaResponder
 
-            privacy_on = runner.site.privacy.enabled
-            protector = ClipProtector(runner.site) if privacy_on else None
-            self.media = MediaResponder(link, self.store_id, runner.evidence.root, protect_clips=privacy_on,
-                                        prepare=protector.protected if protector else None)  # fmt: skip
+            self.media = MediaResponder(link, self.store_id, runner.evidence.root,
+                                        protect_clips=runner.clips is not None, prepare=runner.clips)  # fmt: skip
             self.commands = CommandResponder(link, self.store_id, self.database)
 
     def after_start(self, runner: SiteRunner) -> None:

@@ -19,7 +19,6 @@ import asyncio
 import json
 import logging
 import threading
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path, PurePosixPath
 
@@ -28,7 +27,7 @@ from nats.aio.msg import Msg
 
 from storewatch.errors import StorewatchError
 from storewatch.media.store import validate_key
-from storewatch.privacy.clips import is_protected
+from storewatch.privacy.clips import VIDEO_SUFFIXES, ClipPreparer, is_protected, original_of
 from storewatch.sync.envelope import SUBJECT_PREFIX
 from storewatch.sync.jetstream import NatsLink, NotConnectedError
 
@@ -62,9 +61,6 @@ class RemoteMediaNotFoundError(StorewatchError):
     """The store answered: it has no such file (or will not serve it)."""
 
 
-VIDEO_SUFFIXES = (".mp4", ".mkv")
-
-
 def evidence_file(root: Path, store: str, key: str, *, protect_clips: bool = False) -> Path:
     """The file under ``root`` for ``key`` of ``store``; ``RemoteMediaNotFoundError`` saying why not otherwise.
     ``protect_clips`` (privacy on at the store): a clip only as its faces-blurred copy, never the original."""
@@ -95,16 +91,14 @@ class MediaResponder:
         root: Path,
         *,
         protect_clips: bool = False,
-        prepare: Callable[[Path], Path] | None = None,
+        prepare: ClipPreparer | None = None,
     ) -> None:
-        """``protect_clips``: a clip is sent only as its faces-blurred copy, never as recorded; ``prepare(original)``
-        makes that copy (``ClipProtector.protected``): asked for a copy not made yet, the store starts making it on
-        one background thread and answers ``preparing`` (the hub says "try again in a moment")."""
+        """``protect_clips``: a clip is sent only as its faces-blurred copy, never as recorded; ``prepare``: asked
+        for a copy not made yet, the store starts making it and answers ``preparing`` (the hub says "try again in
+        a moment")."""
         self.link, self.store, self.root = link, store, root
         self.protect_clips = protect_clips
         self.prepare = prepare
-        self._preparing: set[Path] = set()
-        self._prepare_lock = threading.Lock()
         self.served = self.refused = 0
         self._stop = threading.Event()
 
@@ -137,7 +131,7 @@ class MediaResponder:
         except (ValueError, KeyError, TypeError) as exc:
             await self._reply(msg.reply, "refused", 0, f"bad request: {exc}".encode())
             return
-        if self.protect_clips and self.prepare is not None and self._start_preparing(key):
+        if self.protect_clips and self._start_preparing(key):
             await self._reply(msg.reply, "preparing", 0, f"{key}: the store is blurring faces in this clip".encode())
             return
         try:
@@ -156,39 +150,17 @@ class MediaResponder:
         await self._reply(msg.reply, "ok", size, chunk)
 
     def _start_preparing(self, key: str) -> bool:
-        """True when ``key`` is a faces-blurred copy not made yet whose original is here, and it is being made now
-        (started by this call or an earlier one)."""
-        name = PurePosixPath(key).name
-        if not is_protected(PurePosixPath(key)) or key.split("/", 1)[0] != self.store:
+        """True when ``key`` is a faces-blurred copy not made yet (its original is here): it is being made now."""
+        if self.prepare is None or not is_protected(PurePosixPath(key)) or key.split("/", 1)[0] != self.store:
             return False
         try:
             validate_key(key)
         except ValueError:
             return False
-        folder = (self.root / key).parent
-        stem = name.removesuffix(".protected.mp4")
-        if (folder / name).is_file():
-            return False
-        originals = [folder / f"{stem}{s}" for s in VIDEO_SUFFIXES if (folder / f"{stem}{s}").is_file()]
-        if not originals or not originals[0].resolve().is_relative_to(self.root.resolve()):
-            return False
-        original = originals[0]
-        with self._prepare_lock:
-            if original in self._preparing:
-                return True
-            self._preparing.add(original)
-        threading.Thread(target=self._prepare, args=(original,), name="clip-protect", daemon=True).start()
-        return True
-
-    def _prepare(self, original: Path) -> None:
-        assert self.prepare is not None
-        try:
-            self.prepare(original)
-        except Exception:  # top of the thread: the hub asks again, and the next ask starts it again
-            log.exception("sync: faces-blurred copy of %s not made", original.name)
-        finally:
-            with self._prepare_lock:
-                self._preparing.discard(original)
+        base = self.root.resolve()
+        wanted = (base / key).resolve()
+        original = original_of(wanted) if wanted.is_relative_to(base) else None
+        return original is not None and self.prepare.ready(original) is None
 
     async def _reply(self, subject: str, status: str, size: int, body: bytes) -> None:
         try:
