@@ -66,7 +66,7 @@ class AuditAction(StrEnum):
     EXPORT = "export"
     """Data taken out: an evidence pack, a case export, the audit log."""
     UNBLUR = "unblur"
-    """Faces shown unblurred (no route does this yet; the action is reserved so the log's vocabulary is stable)."""
+    """A clip watched as recorded, faces visible, by a role allowed to, with the reason typed."""
     CONFIG_CHANGE = "config_change"
     ACK = "ack"
     """An alert acknowledged or called a false alarm."""

@@ -43,7 +43,7 @@ from storewatch.web.audit import AuditTrail, TrailAccessAudit
 from storewatch.web.auth import AuthService, SessionSigner
 from storewatch.web.camera_reads import CameraReads
 from storewatch.web.camera_service import CameraService, LiveCameras
-from storewatch.web.clip_privacy import ClipPrivacy
+from storewatch.web.clip_privacy import ClipPrivacy, UnblurGrants
 from storewatch.web.deps import NotAuthenticatedError, WebContext, current_user, required_capability
 from storewatch.web.directory import StoreDirectory
 from storewatch.web.errors import ServiceError
@@ -213,6 +213,7 @@ def _context(
         rules=RulesService(site),
         jobs=JobRunner(workers=1),
         clips=clips,
+        unblur=UnblurGrants(),
         audit=trail,
         tokens=TokenService(db, audit),
         accounts=UserAdminService(db, audit),

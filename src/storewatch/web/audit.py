@@ -98,6 +98,10 @@ class RequestAudit:
         if self.trail.repeats.first(self.user.name, target):
             self._record(AuditAction.VIEW, target, key.split("/", 1)[0], {})
 
+    def unblur(self, key: str, reason: str) -> None:
+        """A clip watched as recorded, faces visible, with the reason the user typed (every time)."""
+        self._record(AuditAction.UNBLUR, f"media:{key}", key.split("/", 1)[0], {"reason": reason})
+
     def search(self, what: str, filters: Mapping[str, Any], store: str | None = None) -> None:
         """A list narrowed by filters (nothing is recorded for an unfiltered list: that is the page itself)."""
         given = {k: (v.isoformat() if hasattr(v, "isoformat") else str(v)) for k, v in filters.items() if v is not None}

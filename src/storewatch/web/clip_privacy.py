@@ -8,6 +8,9 @@ is a job with progress, and the models are loaded on first use (not at start: mo
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -53,3 +56,37 @@ class ClipPrivacy(ClipProtector):
                                work=work, link=back)  # fmt: skip
         except JobsBusyError as exc:
             raise ConflictError(exc.message) from exc
+
+
+GRANT_S = 600.0
+MAX_GRANTS = 1000
+
+
+class UnblurGrants:
+    """Who may watch which clip's original, for ten minutes: given when a user with ``media.unblurred`` typed a
+    reason (the route records it in the audit log), so the player's range requests need no reason each time.
+    In memory and bounded (the oldest grant goes first); a restart forgets them.
+
+    >>> grants = UnblurGrants(clock=lambda: 0.0)
+    >>> grants.give("u1", "s1/door/2026-03-01/e1.mp4"); grants.has("u1", "s1/door/2026-03-01/e1.mp4")
+    True
+    >>> grants.has("u2", "s1/door/2026-03-01/e1.mp4")
+    False
+    """
+
+    def __init__(self, grant_s: float = GRANT_S, clock: Callable[[], float] = time.monotonic) -> None:
+        self.grant_s, self.clock = grant_s, clock
+        self._until: dict[tuple[str, str], float] = {}
+        self._lock = threading.Lock()
+
+    def give(self, user_id: str, key: str) -> None:
+        with self._lock:
+            self._until.pop((user_id, key), None)
+            self._until[(user_id, key)] = self.clock() + self.grant_s
+            while len(self._until) > MAX_GRANTS:
+                self._until.pop(next(iter(self._until)))
+
+    def has(self, user_id: str, key: str) -> bool:
+        with self._lock:
+            until = self._until.get((user_id, key))
+            return until is not None and until > self.clock()

@@ -27,7 +27,7 @@ from storewatch.web.access_service import UserAdminService
 from storewatch.web.audit import AuditTrail, RequestAudit
 from storewatch.web.auth import COOKIE, CSRF_FIELD, CSRF_HEADER, AuthService
 from storewatch.web.camera_service import CameraService
-from storewatch.web.clip_privacy import ClipPrivacy
+from storewatch.web.clip_privacy import ClipPrivacy, UnblurGrants
 from storewatch.web.directory import StoreDirectory
 from storewatch.web.errors import ForbiddenError
 from storewatch.web.geometry_service import GeometryService
@@ -77,6 +77,7 @@ class WebContext:
     rules: RulesService
     jobs: JobRunner
     clips: ClipPrivacy
+    unblur: UnblurGrants
     audit: AuditTrail
     tokens: TokenService
     accounts: UserAdminService

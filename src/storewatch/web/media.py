@@ -67,9 +67,9 @@ class MediaLinks:
         return key if PurePosixPath(key).suffix.lower() in CONTENT_TYPES else None
 
     def evidence(self, paths: Mapping[str, str]) -> Evidence:
-        clip, to_protect = self.url(paths.get("clip")), None
+        clip, to_protect, original = self.url(paths.get("clip")), None, None
         if clip is not None and self.protect_clips:
-            key = clip.removeprefix("/media/")
+            key = original = clip.removeprefix("/media/")
             protected = str(protected_path(PurePosixPath(key)))
             clip = f"/media/{protected}" if (self.media_dir / protected).is_file() else None
             to_protect = None if clip else key
@@ -78,6 +78,7 @@ class MediaLinks:
             clip=clip,
             clip_type=CONTENT_TYPES.get(PurePosixPath(clip).suffix.lower()) if clip else None,
             clip_to_protect=to_protect,
+            clip_original=original,
             path=self.url(paths.get("path")),
         )
 

@@ -34,6 +34,9 @@ class Evidence(_Out):
     )
     clip: str | None = Field(None, description="URL of the clip (MP4 or Matroska).")
     clip_type: str | None = Field(None, description="MIME type of the clip.")
+    clip_original: str | None = Field(
+        None, description="Media key of the clip as recorded (POST /media/unblur, with a reason, to watch it)."
+    )
     clip_to_protect: str | None = Field(
         None,
         description="Media key of a clip whose faces-blurred copy is not made yet (POST /media/protect makes it).",
