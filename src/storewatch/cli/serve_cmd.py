@@ -34,6 +34,9 @@ def serve(
         str | None, typer.Option(help="IANA time zone for stores the site file does not name (default: local).")
     ] = None,
     secure_cookies: Annotated[bool, typer.Option(help="Session cookie over HTTPS only (behind TLS).")] = False,
+    max_body_mb: Annotated[
+        float, typer.Option(min=0.001, max=1024.0, help="Largest request body accepted, in MB (larger: 413).")
+    ] = 2.0,
     tls_cert: Annotated[
         Path | None, typer.Option(help="Serve HTTPS with this PEM certificate (chain); needs --tls-key.")
     ] = None,
@@ -61,6 +64,7 @@ def serve(
             site_path=config,
             timezone=timezone,
             secure_cookies=secure_cookies or tls is not None,
+            max_body_bytes=int(max_body_mb * 1024 * 1024),
         )
     except ValidationError as exc:
         raise StorewatchError(f"bad serve options: {exc.errors()[0]['msg']}") from exc

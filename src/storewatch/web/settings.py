@@ -51,6 +51,12 @@ class WebSettings(BaseModel):
     )
     session_ttl_s: float = Field(12 * 3600.0, ge=60.0, le=30 * 24 * 3600.0, description="How long a login lasts.")
     secure_cookies: bool = Field(False, description="Send the session cookie over HTTPS only (behind TLS).")
+    max_body_bytes: int = Field(
+        2 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description="Largest request body accepted (forms, JSON); a larger one is answered 413.",
+    )
     poll_interval_s: float = Field(
         1.0, gt=0.0, le=60.0, description="How often the live feed looks for new and changed events and alerts."
     )
