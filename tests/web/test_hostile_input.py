@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from storewatch.store.db import default_url, open_database
 from storewatch.web import create_app
 from tests.web.conftest import login, settings_for
-from tests.web.seed import GUARD, Seeded
+from tests.web.seed import GUARD, Seeded, s1_only_ids
 
 TABLES = ("events", "alerts", "incidents", "users", "api_tokens")
 INJECTIONS = (
@@ -35,12 +35,6 @@ INJECTIONS = (
 def _counts(seeded: Seeded) -> dict[str, int]:
     with open_database(default_url(seeded.data_dir)) as db, db.engine.connect() as conn:
         return {t: int(conn.exec_driver_sql(f"SELECT COUNT(*) FROM {t}").scalar_one()) for t in TABLES}
-
-
-def _s1_ids(seeded: Seeded) -> set[str]:
-    """Identifiers only a user of store s1 may see."""
-    events = {name: e for name, e in seeded.events.items() if str(e.camera).startswith("s1/")}
-    return {e.id for e in events.values()} | {seeded.alerts[n] for n in events if n in seeded.alerts}
 
 
 @pytest.fixture
@@ -143,7 +137,7 @@ def test_sql_in_every_filter_is_refused_or_finds_nothing_of_another_store(client
     login(client, GUARD)
     operations = _list_operations(client)
     assert {"/api/v1/events", "/api/v1/alerts", "/api/v1/incidents"} <= {p for p, _ in operations}, operations
-    secret = _s1_ids(seeded)
+    secret = s1_only_ids(seeded)
     assert secret
     tried = 0
     for path, names in operations:
