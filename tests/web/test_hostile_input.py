@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from storewatch.store.db import default_url, open_database
-from storewatch.web import create_app
+from storewatch.web import WebSettings, create_app
 from tests.web.conftest import login, settings_for
+from tests.web.hub_seed import GUARD as HUB_GUARD
+from tests.web.hub_seed import HubSeeded, seed_hub
 from tests.web.seed import GUARD, Seeded, s1_only_ids
 
 TABLES = ("events", "alerts", "incidents", "users", "api_tokens")
@@ -156,3 +160,29 @@ def test_sql_in_every_filter_is_refused_or_finds_nothing_of_another_store(client
     assert tried >= 3 * len(INJECTIONS)
     assert client.get("/api/v1/events").status_code == 200
     assert _counts(seeded) == before
+
+
+# --- a hub's evidence routes -----------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def hub_template(tmp_path_factory: pytest.TempPathFactory) -> HubSeeded:
+    root = tmp_path_factory.mktemp("hub-seed")
+    return seed_hub(f"sqlite:///{root / 'hub.db'}", root / "edges")
+
+
+@pytest.mark.parametrize("route", ["/hub/media/", "/hub/thumbnails/"])
+def test_path_traversal_on_hub_evidence_is_a_404(hub_template: HubSeeded, tmp_path: Path, route: str) -> None:
+    shutil.copy(hub_template.url.removeprefix("sqlite:///"), tmp_path / "hub.db")
+    settings = WebSettings(data_dir=tmp_path / "web", database_url=f"sqlite:///{tmp_path / 'hub.db'}", hub=True)
+    with TestClient(create_app(settings), follow_redirects=False) as client:
+        login(client, HUB_GUARD)
+        for key in (
+            "..%2f..%2fhub.db",
+            "s2/entrance/..%2f..%2f..%2fhub.db",
+            "%2e%2e/%2e%2e/web/secrets/web.key",
+            "s2/entrance/2026-01-01/..%5c..%5cx.jpg",
+            "/etc/passwd",
+            "s2/entrance/x.jpg%00.mp4",
+        ):
+            response = client.get(route + key)
+            assert response.status_code == 404, (route, key, response.status_code, response.text[:200])
+            assert b"SQLite" not in response.content
