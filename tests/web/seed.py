@@ -260,3 +260,12 @@ def seed_site(data_dir: Path, now: datetime | None = None) -> Seeded:
             seeded.incidents["fight"], lambda i: i.move(IncidentState.ACKNOWLEDGED, "bo", now - timedelta(minutes=39))
         )
     return seeded
+
+
+def s1_only_ids(seeded: Seeded) -> set[str]:
+    """Identifiers (events, alerts, incidents) only a user of store s1 may see: the guard of s2 never gets them."""
+    names = {name for name, e in seeded.events.items() if str(e.camera).startswith("s1/")}
+    found = {seeded.events[n].id for n in names}
+    found |= {seeded.alerts[n] for n in names if n in seeded.alerts}
+    found |= {seeded.incidents[n] for n in names if n in seeded.incidents}
+    return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -32,21 +33,23 @@ class Server:
 
 
 @contextmanager
-def serve(data_dir: Path, *args: str, timeout_s: float = 30.0) -> Iterator[Server]:
-    """Start the server, wait until /healthz answers (or fail with its output), stop it at the end."""
+def serve(data_dir: Path, *args: str, timeout_s: float = 30.0, https: bool = False) -> Iterator[Server]:
+    """Start the server, wait until /healthz answers (or fail with its output), stop it at the end. ``https``: the
+    server was given --tls-cert/--tls-key (its certificate is not checked: the tests make a self-signed one)."""
     port = free_port()
     log = data_dir.parent / f"serve-{port}.log"
     cmd = [str(STOREWATCH), "serve", "--data-dir", str(data_dir), "--port", str(port), *args]
     with log.open("w") as out:
         process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, text=True)
-    server = Server(f"http://127.0.0.1:{port}", process, log)
+    server = Server(f"{'https' if https else 'http'}://127.0.0.1:{port}", process, log)
+    context = ssl._create_unverified_context() if https else None
     try:
         deadline = time.monotonic() + timeout_s
         while True:
             if process.poll() is not None:
                 raise AssertionError(f"storewatch serve exited with {process.returncode}:\n{server.output()}")
             try:
-                with urllib.request.urlopen(f"{server.url}/healthz", timeout=1) as response:
+                with urllib.request.urlopen(f"{server.url}/healthz", timeout=1, context=context) as response:
                     if response.status == 200:
                         break
             except OSError:

@@ -311,6 +311,7 @@ def test_settings_change_the_password_and_show_the_site_without_secrets(client: 
     for text in ("Your account", "Data folder", str(seeded.data_dir), "sqlite", "Face blurring", "Serrano"):
         assert text in page, text
     assert "web.key" not in page and "password_hash" not in page
+    assert "Gran Via" not in page and "s1/door" not in page  # another store of the site: not theirs to see
     other = TestClient(client.app, follow_redirects=False)
     login(other, GUARD)
     differ = client.post("/settings/password", data={"current": GUARD[1], "new": "a new password 1", "repeat": "x"})

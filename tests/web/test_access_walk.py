@@ -106,6 +106,7 @@ def walk(seeded: Seeded) -> Iterator[Walk]:
         "camera": "door",
         "user_id": admin.id,
         "token_id": "f" * 32,
+        "job_id": "e" * 32,
     }
     settings = settings_for(seeded.data_dir, site_path=seeded.data_dir / "site.yaml")  # the editors can save
     with TestClient(create_app(settings), follow_redirects=False) as client:

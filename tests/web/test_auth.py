@@ -26,6 +26,7 @@ SAMPLE = {
     "store": "s1",
     "camera": "door",
     "user_id": "d" * 32,
+    "job_id": "e" * 32,
     "token_id": "e" * 32,
 }
 

@@ -41,6 +41,7 @@ from storewatch.web.access_audit import AccessAudit
 from storewatch.web.access_service import UserAdminService
 from storewatch.web.audit import AuditTrail, TrailAccessAudit
 from storewatch.web.auth import AuthService, SessionSigner
+from storewatch.web.body_limit import BodyLimit
 from storewatch.web.camera_reads import CameraReads
 from storewatch.web.camera_service import CameraService, LiveCameras
 from storewatch.web.clip_privacy import ClipPrivacy, UnblurGrants
@@ -151,6 +152,7 @@ def create_app(
         hub.configure(templates)
     _check_every_route_is_guarded(app)
     _error_handlers(app, templates)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app
 
 

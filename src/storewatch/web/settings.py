@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -51,6 +52,12 @@ class WebSettings(BaseModel):
     )
     session_ttl_s: float = Field(12 * 3600.0, ge=60.0, le=30 * 24 * 3600.0, description="How long a login lasts.")
     secure_cookies: bool = Field(False, description="Send the session cookie over HTTPS only (behind TLS).")
+    max_body_bytes: int = Field(
+        2 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description="Largest request body accepted (forms, JSON); a larger one is answered 413.",
+    )
     poll_interval_s: float = Field(
         1.0, gt=0.0, le=60.0, description="How often the live feed looks for new and changed events and alerts."
     )
@@ -67,9 +74,11 @@ class WebSettings(BaseModel):
         return self.data_dir / "secrets" / "web.key"
 
 
-def effective_settings(settings: WebSettings, database_backend: str) -> list[tuple[str, str]]:
+def effective_settings(
+    settings: WebSettings, database_backend: str, allows: Callable[[str], bool] = lambda store: True
+) -> list[tuple[str, str]]:
     """What the settings page shows of the site's configuration: labels and values, nothing secret (no database
-    URL with its password, no keys).
+    URL with its password, no keys), and of the stores only those ``allows`` (the reader's).
 
     >>> dict(effective_settings(WebSettings(data_dir=Path("/srv/sw")), "sqlite"))["Database"]
     'sqlite'
@@ -86,8 +95,9 @@ def effective_settings(settings: WebSettings, database_backend: str) -> list[tup
     ]
     if site is not None:
         rows.append(("Face blurring", "on" if site.privacy.enabled else "off"))
-        rows.append(("Stores", ", ".join(s.name or s.id for s in site.stores)))
-        for store in site.stores:
+        stores = [s for s in site.stores if allows(s.id)]
+        rows.append(("Stores", ", ".join(s.name or s.id for s in stores)))
+        for store in stores:
             for camera in store.cameras:
                 if camera.record.enabled:
                     kept = camera.record.retention.model_dump(exclude_none=True)

@@ -12,6 +12,7 @@ from storewatch.web.auth import COOKIE, LoginError
 from storewatch.web.deps import Ctx, CurrentUser, WebContext, allowed
 from storewatch.web.permissions import Capability
 from storewatch.web.routes.common import redirect, render
+from storewatch.web.scope import StoreScope
 from storewatch.web.settings import effective_settings
 from storewatch.web.users import User
 
@@ -65,5 +66,5 @@ def end_sessions(ctx: Ctx, user: CurrentUser) -> Response:
 def _page(
     ctx: WebContext, request: Request, user: User, errors: dict[str, str] | None = None, status: int = 200
 ) -> Response:
-    site = effective_settings(ctx.settings, ctx.db.backend)
+    site = effective_settings(ctx.settings, ctx.db.backend, StoreScope.of(user.stores).allows)
     return render(ctx, request, "settings.html", user, status, active="settings", site=site, errors=errors or {})
