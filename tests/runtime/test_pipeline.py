@@ -86,3 +86,39 @@ stores:
     finally:
         pipeline.stop()
     assert set(seen) == {"s1/door"}
+
+
+def test_privacy_zones_are_black_before_anything_is_analysed(tmp_path):
+    import yaml
+
+    from storewatch.config import SiteConfig
+    from tests.conftest import write_video
+
+    video = tmp_path / "door.mp4"
+    write_video(video, frames=40, size=(320, 240), fps=20, codec="libx264")
+    text = f"""
+site: {{id: demo}}
+stores:
+  - id: s1
+    cameras:
+      - id: door
+        source: "{video}"
+        zones: [{{id: street, kind: privacy, polygon: [[0, 0], [0.5, 0], [0.5, 1], [0, 1]]}}]
+"""
+    site = SiteConfig.model_validate(yaml.safe_load(text))
+    looked_at = []
+
+    class Looking(CountingDetector):
+        def detect(self, image):
+            looked_at.append(image.copy())
+            return super().detect(image)
+
+    seen = []
+    pipeline = Pipeline.from_site(site, Looking(), naive=True, subscriber=lambda cam, r: seen.append(r.frame.image))
+    pipeline.start()
+    try:
+        wait_for(lambda: len(seen) >= 3)
+    finally:
+        pipeline.stop()
+    for image in [*looked_at, *seen]:
+        assert int(image[:, :150].max()) == 0 and int(image[:, 170:].max()) > 0  # left half black, right half not

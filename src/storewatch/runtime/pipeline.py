@@ -12,8 +12,8 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from storewatch.analysis.tracking import FrameResult, analyse_live_frame
@@ -22,6 +22,7 @@ from storewatch.config.schema import SiteConfig
 from storewatch.core.ids import CameraId, camera_key
 from storewatch.detect.coco import PERSON
 from storewatch.detect.gated import GatedDetector, WindowDetector
+from storewatch.privacy.masks import PrivacyMask, apply_masks, masks_for_camera
 from storewatch.runtime.camera import CameraCapture, CaptureStats, SourceFactory, open_camera_source
 from storewatch.runtime.health import HealthStatus
 from storewatch.runtime.queues import DropOldestQueue
@@ -65,6 +66,8 @@ class CameraLane:
     gate: GatedDetector
     tracker: ByteTracker
     interval_s: float
+    masks: tuple[PrivacyMask, ...] = ()
+    """Privacy zones blacked out of every frame before the detector, the tracker or anyone downstream sees it."""
     next_due: float = 0.0
     processed: int = 0
     skipped_by_rate: int = 0
@@ -90,9 +93,11 @@ class Pipeline:
         subscriber: Subscriber | None = None,
         queue_size: int = 4,
         processes: Mapping[CameraId, CaptureSpec] | None = None,
+        masks: Mapping[CameraId, Sequence[PrivacyMask]] | None = None,
     ) -> None:
         """``sources`` open each camera for capture in a thread; cameras in ``processes`` are captured by
-        supervised worker processes instead (``sources`` may then leave them out)."""
+        supervised worker processes instead (``sources`` may then leave them out). ``masks``: each camera's
+        privacy zones, black in every frame before it is analysed."""
         cameras = [*sources, *(processes or {})]
         rates = detect_fps if isinstance(detect_fps, Mapping) else dict.fromkeys(cameras, detect_fps)
         if any(rates.get(c, 0) <= 0 for c in cameras):
@@ -123,6 +128,7 @@ class Pipeline:
                     GatedDetector(detector, naive=naive),
                     ByteTracker(tracker_config, camera_id),
                     1.0 / rates[camera_id],
+                    tuple((masks or {}).get(camera_id, ())),
                 )
             )
 
@@ -132,15 +138,24 @@ class Pipeline:
         sub-stream is analysed on it."""
         sources: dict[CameraId, SourceFactory] = {}
         rates: dict[CameraId, float] = {}
+        masks: dict[CameraId, tuple[PrivacyMask, ...]] = {}
         for store in site.stores:
             for cam in store.cameras:
                 if cam.enabled:
                     cid = camera_key(store.id, cam.id)
                     sources[cid] = _site_source(cam.sub_source or cam.source, cid, cam.rtsp_transport)
                     rates[cid] = cam.detect_fps
+                    masks[cid] = masks_for_camera(cam)
         kwargs.setdefault("detect_fps", rates)
+        kwargs.setdefault("masks", masks)
         kwargs.setdefault("tracker_config", site.tracker)
         return cls(sources, detector, **kwargs)
+
+    def set_masks(self, camera_id: CameraId, masks: Sequence[PrivacyMask]) -> None:
+        """New privacy zones for a camera (a reconfiguration): the next frame it analyses is masked by them."""
+        for lane in self.lanes:
+            if lane.camera_id == camera_id:
+                lane.masks = tuple(masks)
 
     def start(self) -> None:
         for lane in self.lanes:
@@ -194,6 +209,8 @@ class Pipeline:
 
     def _process(self, lane: CameraLane, frame: Frame) -> None:
         t0 = time.perf_counter()
+        if lane.masks:
+            frame = replace(frame, image=apply_masks(frame.image, lane.masks))
         result = analyse_live_frame(frame, lane.gate, lane.tracker, self._describer)
         lane.detect_s += time.perf_counter() - t0
         lane.detector_s.append(result.detect_s)

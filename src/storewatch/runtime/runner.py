@@ -40,6 +40,7 @@ from storewatch.incidents.service import IncidentService
 from storewatch.media.config import LocalMedia, S3Media, open_media_store
 from storewatch.media.local import LocalMediaStore
 from storewatch.privacy.clips import ClipPreparer, ClipProtector
+from storewatch.privacy.masks import masks_for_camera
 from storewatch.privacy.protect import people_to_protect
 from storewatch.privacy.site import SitePrivacy
 from storewatch.retention.schedule import RetentionScheduler
@@ -153,9 +154,10 @@ class SiteRunner:
                     sources[cid] = _source(cam.source, cid, runtime.on_packet, cam.rtsp_transport)
                 rates[cid] = cam.detect_fps
                 self.cameras[cid] = runtime
+        masks = {cid: masks_for_camera(cam.config) for cid, cam in self.cameras.items()}  # black before analysis
         self.pipeline = Pipeline(
             sources, detector, detect_fps=rates, tracker_config=site.tracker, subscriber=self._on_result,
-            processes=processes,
+            processes=processes, masks=masks,
         )  # fmt: skip
         local_media = rt.media.root if isinstance(rt.media, LocalMedia) else Path("media")
         media_root = local_media if local_media.is_absolute() else self.data_dir / local_media
@@ -306,6 +308,9 @@ class SiteRunner:
             camera = next((c for c in store.cameras if c.id == cam.config.id), None) if store else None
             if store is not None and camera is not None:
                 cam.pending = (store, camera)
+                self.pipeline.set_masks(cam.camera_id, masks_for_camera(camera))
+        self.privacy = SitePrivacy(site, site.privacy)  # new privacy zones for evidence and the live views too
+        self.evidence.protect = self.monitors.protect = self.privacy
         if self.alerting is not None:
             self.alerting.site = site
             if site.routes:
