@@ -63,6 +63,12 @@ def test_evidence_keys_are_classified(key: str, kind: DataKind | None) -> None:
     assert (found.kind if found else None) == kind
 
 
+def test_a_clips_faces_blurred_copy_belongs_to_its_event_like_the_clip() -> None:
+    copy, clip = classify("s1/door/2026-03-01/e1.protected.mp4"), classify("s1/door/2026-03-01/e1.mkv")
+    assert copy is not None and clip is not None
+    assert (copy.kind, copy.event_id) == (clip.kind, clip.event_id) == (DataKind.CLIPS, "e1")
+
+
 def test_next_run_is_the_next_hour_in_the_sites_zone_across_a_dst_change() -> None:
     london = ZoneInfo("Europe/London")
     # 29 March 2026: clocks go forward at 01:00 UTC; 03:00 local is 02:00 UTC on that day, 03:00 UTC the day before

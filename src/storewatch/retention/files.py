@@ -27,6 +27,8 @@ from storewatch.retention.config import DataKind
 PICTURES = (".jpg", ".jpeg", ".png")
 VIDEOS = (".mp4", ".mkv")
 PATH_SUFFIX = "-path"
+PROTECTED = ".protected"
+"""``<event id>.protected.mp4``: a clip's faces-blurred copy (``privacy.clips``), kept and purged like the clip."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +64,7 @@ def classify(key: str) -> MediaFile | None:
     name = PurePosixPath(parts[3])
     suffix, stem = name.suffix.lower(), name.stem
     if suffix in VIDEOS:
-        kind = DataKind.CLIPS
+        kind, stem = DataKind.CLIPS, stem.removesuffix(PROTECTED)  # a faces-blurred copy goes with its clip
     elif suffix in PICTURES and stem.endswith(PATH_SUFFIX):
         kind, stem = DataKind.PATH_PICTURES, stem.removesuffix(PATH_SUFFIX)
     elif suffix in PICTURES:
