@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from storewatch.config.loader import load_site_config
 from storewatch.web import WebSettings, create_app
 from storewatch.web.auth import COOKIE, CSRF_HEADER
+from tests.web.browser import browser, server  # noqa: F401  (the browser tests' fixtures)
 from tests.web.seed import ADMIN, GUARD, Seeded, seed_site
 
 

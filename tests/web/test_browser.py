@@ -10,7 +10,6 @@ browser bundled by `playwright install` is never used).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,65 +18,22 @@ from storewatch.core.events import Severity
 from storewatch.store import open_database
 from storewatch.store.db import default_url
 from storewatch.web.auth import LOGIN_FAILED
+from tests.web.browser import NEEDS_BROWSER, SIZES, new_page, shot
 from tests.web.seed import ADMIN, Seeded, add_event
-from tests.web.server import Server, serve
+from tests.web.server import Server
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "tests" / "artifacts" / "screenshots"
-CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if Path(p).exists()), None)
-SIZES = {"phone": (390, 844), "desktop": (1440, 900)}
-WAIT_MS = 15_000
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need playwright (dev extra)")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="browser tests need Debian's chromium (tools/system-packages.sh)"
-)
-
-
-@pytest.fixture
-def server(seeded: Seeded) -> Any:
-    with serve(seeded.data_dir, "--config", str(seeded.data_dir / "site.yaml")) as running:
-        yield running
-        assert "Traceback" not in running.output() and " 500" not in running.output(), running.output()
-
-
-@pytest.fixture
-def browser() -> Any:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield launched
-        launched.close()
-
-
-def _page(browser: Any, size: str) -> Any:
-    width, height = SIZES[size]
-    context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1)
-    page = context.new_page()
-    page.set_default_timeout(WAIT_MS)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.js_errors = errors
-    return page
-
-
-def _shot(page: Any, name: str, size: str) -> None:
-    page.wait_for_load_state("load")
-    page.evaluate("window.scrollTo(0, 0)")  # a page opened at an anchor is captured from its top
-    page.screenshot(path=str(SHOTS / f"{name}-{size}.png"), full_page=True)
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, f"{name} at {size} is {overflow} px wider than the screen"
+pytestmark = NEEDS_BROWSER
 
 
 def _log_in(page: Any, server: Server, size: str) -> None:
     page.goto(f"{server.url}/alerts")
     assert page.url.startswith(f"{server.url}/login?next=")
-    _shot(page, "login", size)
+    shot(page, "login", size)
     page.fill("#username", ADMIN[0])
     page.fill("#password", "not it")
     page.click("button[type=submit]")
     assert page.locator("#password-error").inner_text() == LOGIN_FAILED
-    _shot(page, "login-error", size)
+    shot(page, "login-error", size)
     page.fill("#password", ADMIN[1])
     page.click("button[type=submit]")
     page.wait_for_url(f"{server.url}/alerts")
@@ -101,7 +57,7 @@ def _new_alert(seeded: Seeded) -> tuple[str, str]:
 
 
 def test_live_alert_to_resolved_incident(browser: Any, server: Server, seeded: Seeded) -> None:
-    page = _page(browser, "desktop")
+    page = new_page(browser, "desktop")
     _log_in(page, server, "desktop")
     page.locator("[data-live-state=live]").wait_for()
     _event_id, alert_id = _new_alert(seeded)
@@ -112,7 +68,7 @@ def test_live_alert_to_resolved_incident(browser: Any, server: Server, seeded: S
     snapshot.wait_for()
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=snapshot.element_handle())
     assert page.locator(".toast").first.inner_text().startswith("New alert: Walk out")
-    _shot(page, "alerts-live", "desktop")
+    shot(page, "alerts-live", "desktop")
 
     card.get_by_role("button", name="Acknowledge").click()
     page.wait_for_url(f"{server.url}/alerts?notice=acknowledged*")
@@ -122,15 +78,15 @@ def test_live_alert_to_resolved_incident(browser: Any, server: Server, seeded: S
     page.goto(f"{server.url}/alerts/{seeded.alerts['walkout']}")
     page.get_by_role("button", name="Blur faces and show the clip").click()
     page.wait_for_url(f"{server.url}/jobs/*")
-    _shot(page, "job-running", "desktop")
+    shot(page, "job-running", "desktop")
     page.get_by_role("link", name="Watch the clip").click(timeout=120_000)  # models load, every frame searched
     video = page.locator("video")
     assert video.get_attribute("src").endswith(".protected.mp4")
     page.wait_for_function("v => v.readyState >= 1 && v.videoWidth > 0", arg=video.element_handle())
-    _shot(page, "alert-clip", "desktop")
+    shot(page, "alert-clip", "desktop")
 
     page.goto(f"{server.url}/alerts/{alert_id}")
-    _shot(page, "alert", "desktop")
+    shot(page, "alert", "desktop")
     page.get_by_role("link", name="Open incident").click()
     page.wait_for_url(f"{server.url}/incidents/*")
     assert page.locator(".page-header .badge").first.inner_text() == "Acknowledged"
@@ -142,7 +98,7 @@ def test_live_alert_to_resolved_incident(browser: Any, server: Server, seeded: S
     assert "security stopped them at the door" in page.locator(".timeline").inner_text()
     evidence = page.locator(".evidence img.thumb").first
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=evidence.element_handle())
-    _shot(page, "incident", "desktop")
+    shot(page, "incident", "desktop")
 
     page.get_by_role("button", name="Export evidence pack").click()
     page.wait_for_url(f"{server.url}/jobs/*")
@@ -150,16 +106,16 @@ def test_live_alert_to_resolved_incident(browser: Any, server: Server, seeded: S
     download.wait_for()  # the page follows the job and shows the file when it is ready
     assert page.locator("[data-job-badge]").inner_text() == "Done"
     assert download.inner_text().startswith("Download incident-")
-    _shot(page, "job-done", "desktop")
+    shot(page, "job-done", "desktop")
     assert not page.js_errors, page.js_errors
 
 
 @pytest.mark.parametrize("size", list(SIZES))
 def test_every_page_at_phone_and_desktop_size(browser: Any, server: Server, seeded: Seeded, size: str) -> None:
-    page = _page(browser, size)
+    page = new_page(browser, size)
     _log_in(page, server, size)
     page.locator("[data-live-state=live]").wait_for()
-    _shot(page, "alerts", size)
+    shot(page, "alerts", size)
     for name, url in [
         ("overview", "/"),
         ("incidents", "/incidents"),
@@ -171,9 +127,9 @@ def test_every_page_at_phone_and_desktop_size(browser: Any, server: Server, seed
         ("not-found", "/incidents/" + "0" * 32),
     ]:
         page.goto(f"{server.url}{url}")
-        _shot(page, name, size)
+        shot(page, name, size)
     page.goto(f"{server.url}/incidents/{seeded.incidents['walkout']}")
     page.get_by_role("button", name="False alarm").click()
     assert "A false alarm needs a reason" in page.locator("#reason-error").inner_text()
-    _shot(page, "incident-form-error", size)
+    shot(page, "incident-form-error", size)
     assert not page.js_errors, page.js_errors

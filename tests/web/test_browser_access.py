@@ -8,30 +8,11 @@ from typing import Any
 
 import pytest
 
+from tests.web.browser import NEEDS_BROWSER, SIZES, new_page, shot
 from tests.web.seed import ADMIN, Seeded
-from tests.web.server import Server, serve
-from tests.web.test_browser import CHROMIUM, SHOTS, SIZES, _page, _shot
+from tests.web.server import Server
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need playwright (dev extra)")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="browser tests need Debian's chromium (tools/system-packages.sh)"
-)
-
-
-@pytest.fixture
-def server(seeded: Seeded) -> Any:
-    with serve(seeded.data_dir, "--config", str(seeded.data_dir / "site.yaml")) as running:
-        yield running
-        assert "Traceback" not in running.output() and " 500" not in running.output(), running.output()
-
-
-@pytest.fixture
-def browser() -> Any:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield launched
-        launched.close()
+pytestmark = NEEDS_BROWSER
 
 
 def _log_in(page: Any, server: Server, who: tuple[str, str]) -> None:
@@ -46,51 +27,51 @@ def _log_in(page: Any, server: Server, who: tuple[str, str]) -> None:
 def test_an_administrator_creates_a_user_who_then_signs_in(
     browser: Any, server: Server, seeded: Seeded, size: str
 ) -> None:
-    page = _page(browser, size)
+    page = new_page(browser, size)
     _log_in(page, server, ADMIN)
     page.goto(f"{server.url}/users")
     assert page.locator(".users-table tbody tr").count() == 2
-    _shot(page, "users", size)
+    shot(page, "users", size)
 
     page.get_by_role("link", name="New user").click()
     page.wait_for_url(f"{server.url}/users/new")
     page.get_by_role("button", name="Create user").click()  # nothing filled in: the mistakes, by their fields
     assert page.locator("#username-error").inner_text() == "Enter a user name."
     assert "choose at least one store" in page.locator("#stores-error").inner_text().lower()
-    _shot(page, "user-form-error", size)
+    shot(page, "user-form-error", size)
 
     username = f"guard-{size}"
     page.fill("#username", username)
     page.fill("#display_name", f"Dee {size.title()}")
     page.locator("label.choice", has_text="Guard").first.click()
     page.locator("label.choice", has_text="Gran Via").click()
-    _shot(page, "user-new", size)
+    shot(page, "user-new", size)
     page.get_by_role("button", name="Create user").click()
     page.wait_for_url(f"{server.url}/users")  # the answer to the form: shown once, not a page of its own
     secret = page.locator("#secret").input_value()
     assert len(secret) >= 16 and "Shown once" in page.locator(".notice").inner_text()
-    _shot(page, "user-password-once", size)
+    shot(page, "user-password-once", size)
     page.get_by_role("link", name="Done").click()
     assert "Gran Via" in page.locator(".choice:has(input:checked)").all_inner_texts()[-1]
 
     page.goto(f"{server.url}/roles")
-    _shot(page, "roles", size)
+    shot(page, "roles", size)
     page.goto(f"{server.url}/tokens")
     page.fill("#name", "POS feed, Gran Via")
     page.locator("label.choice", has_text="Gran Via").click()
     page.get_by_role("button", name="Create token").click()
     token = page.locator("#secret").input_value()
     assert token.startswith("swt_")
-    _shot(page, "token-once", size)
+    shot(page, "token-once", size)
     page.get_by_role("link", name="Done").click()
     row = page.locator(".tokens-table tbody tr").first
     assert "POS feed, Gran Via" in row.inner_text() and token not in page.content()
-    _shot(page, "tokens", size)
+    shot(page, "tokens", size)
     page.goto(f"{server.url}/settings")
-    _shot(page, "settings", size)
+    shot(page, "settings", size)
     assert not page.js_errors, page.js_errors
 
-    other = _page(browser, size)
+    other = new_page(browser, size)
     _log_in(other, server, (username, secret))
     nav = other.locator("nav.nav").inner_text()
     assert "Users" not in nav and "Alerts" in nav
@@ -102,5 +83,5 @@ def test_an_administrator_creates_a_user_who_then_signs_in(
     assert len(cards) == 3 and all("Gran Via" in c for c in cards)  # Gran Via's three, none of Serrano
     other.get_by_role("link", name="Settings").click()
     other.wait_for_url(f"{server.url}/settings")
-    _shot(other, "settings-guard", size)
+    shot(other, "settings-guard", size)
     assert not other.js_errors, other.js_errors

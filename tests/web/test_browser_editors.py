@@ -10,63 +10,17 @@ Skips, naming what is missing, without Playwright or Chromium (`tools/system-pac
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from tests.web.browser import NEEDS_BROWSER, SIZES, new_page, shot
 from tests.web.seed import ADMIN, Seeded
-from tests.web.server import Server, serve
+from tests.web.server import Server
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "tests" / "artifacts" / "screenshots"
-CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if Path(p).exists()), None)
-SIZES = {"phone": (390, 844), "desktop": (1440, 900)}
-WAIT_MS = 15_000
+pytestmark = NEEDS_BROWSER
 ZONES = "[data-stage] canvas"
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need playwright (dev extra)")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="browser tests need Debian's chromium (tools/system-packages.sh)"
-)
-
-
-@pytest.fixture
-def server(seeded: Seeded) -> Any:
-    with serve(seeded.data_dir, "--config", str(seeded.data_dir / "site.yaml")) as running:
-        yield running
-        assert "Traceback" not in running.output() and " 500" not in running.output(), running.output()
-
-
-@pytest.fixture
-def browser() -> Any:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield launched
-        launched.close()
-
-
-def _page(browser: Any, size: str, touch: bool = False) -> Any:
-    width, height = SIZES[size]
-    context = browser.new_context(
-        viewport={"width": width, "height": height}, device_scale_factor=1, has_touch=touch, is_mobile=touch
-    )
-    page = context.new_page()
-    page.set_default_timeout(WAIT_MS)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.js_errors = errors
-    return page
-
-
-def _shot(page: Any, name: str, size: str) -> None:
-    page.wait_for_load_state("load")
-    page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(SHOTS / f"{name}-{size}.png"), full_page=True)
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, f"{name} at {size} is {overflow} px wider than the screen"
 
 
 def _log_in(page: Any, server: Server) -> None:
@@ -101,10 +55,10 @@ def _open_editor(page: Any, server: Server) -> None:
 def test_draw_a_zone_save_it_and_see_it_in_the_file_and_the_camera_view(
     browser: Any, server: Server, seeded: Seeded
 ) -> None:
-    page = _page(browser, "desktop")
+    page = new_page(browser, "desktop")
     _log_in(page, server)
     _open_editor(page, server)
-    _shot(page, "zones-empty", "desktop")
+    shot(page, "zones-empty", "desktop")
     page.get_by_role("button", name="Add zone").click()
     corners = [(0.30, 0.40), (0.55, 0.38), (0.60, 0.70), (0.28, 0.72)]
     for fx, fy in corners:
@@ -116,7 +70,7 @@ def test_draw_a_zone_save_it_and_see_it_in_the_file_and_the_camera_view(
     page.fill(".shape-item.selected input[name=name]", "Phones table")
     page.select_option(".shape-item.selected select[name=kind]", "high_value")
     page.locator("[data-editor-status][data-state=dirty]").wait_for()
-    _shot(page, "zones-drawn", "desktop")
+    shot(page, "zones-drawn", "desktop")
     page.get_by_role("button", name="Save").click()
     notice = page.locator("[data-editor-notice]:not([hidden])")
     notice.wait_for()
@@ -126,7 +80,7 @@ def test_draw_a_zone_save_it_and_see_it_in_the_file_and_the_camera_view(
     assert (zone["name"], zone["kind"]) == ("Phones table", "high_value")
     for (x, y), (fx, fy) in zip(zone["polygon"], corners, strict=True):
         assert abs(x - fx) < 0.01 and abs(y - fy) < 0.01, zone["polygon"]
-    _shot(page, "zones-saved", "desktop")
+    shot(page, "zones-saved", "desktop")
 
     # move the first corner by dragging it, and save again
     assert page.locator(".shape-item.selected", has_text="Phones table").count() == 1  # still selected after saving
@@ -154,14 +108,14 @@ def test_draw_a_zone_save_it_and_see_it_in_the_file_and_the_camera_view(
         [0.45, 0.55],
     )
     assert inside > 0, "the zone is not drawn over the picture"
-    _shot(page, "camera", "desktop")
+    shot(page, "camera", "desktop")
     assert not page.js_errors, page.js_errors
 
 
 def test_a_bow_tie_shows_its_error_next_to_the_shape_and_is_not_saved(
     browser: Any, server: Server, seeded: Seeded
 ) -> None:
-    page = _page(browser, "desktop")
+    page = new_page(browser, "desktop")
     _log_in(page, server)
     _open_editor(page, server)
     before = (seeded.data_dir / "site.yaml").read_text()
@@ -172,7 +126,7 @@ def test_a_bow_tie_shows_its_error_next_to_the_shape_and_is_not_saved(
     error = page.locator(".shape-item.has-error .shape-errors")
     error.wait_for()
     assert "cross each other (a bow-tie)" in error.inner_text()
-    _shot(page, "zones-error", "desktop")
+    shot(page, "zones-error", "desktop")
     page.get_by_role("button", name="Save").click()
     notice = page.locator("[data-editor-notice].notice-error")
     notice.wait_for()
@@ -182,10 +136,10 @@ def test_a_bow_tie_shows_its_error_next_to_the_shape_and_is_not_saved(
 
 
 def test_a_line_drawn_with_taps_on_a_phone(browser: Any, server: Server, seeded: Seeded) -> None:
-    page = _page(browser, "phone", touch=True)
+    page = new_page(browser, "phone", touch=True)
     _log_in(page, server)
     _open_editor(page, server)
-    _shot(page, "zones", "phone")
+    shot(page, "zones", "phone")
     page.get_by_role("button", name="Add line").tap()
     page.locator(ZONES).scroll_into_view_if_needed()
     page.touchscreen.tap(*_at(page, 0.2, 0.3))
@@ -194,7 +148,7 @@ def test_a_line_drawn_with_taps_on_a_phone(browser: Any, server: Server, seeded:
     item.wait_for()
     page.select_option(".shape-item.selected select[name=direction_in]", "right")
     page.select_option(".shape-item.selected select[name=kind]", "exit")
-    _shot(page, "zones-line", "phone")
+    shot(page, "zones-line", "phone")
     page.get_by_role("button", name="Save").tap()
     page.locator("[data-editor-status][data-state=saved]").wait_for()
     line = _zones(seeded)["line-1"]
@@ -202,9 +156,9 @@ def test_a_line_drawn_with_taps_on_a_phone(browser: Any, server: Server, seeded:
     assert abs(line["points"][0][1] - 0.3) < 0.02 and abs(line["points"][1][1] - 0.8) < 0.02, line
     page.goto(f"{server.url}/cameras/s1/door")
     page.locator("[data-view-status][data-mode=snapshot]").wait_for()
-    _shot(page, "camera", "phone")
+    shot(page, "camera", "phone")
     page.goto(f"{server.url}/cameras")
-    _shot(page, "cameras", "phone")
+    shot(page, "cameras", "phone")
     assert not page.js_errors, page.js_errors
 
 
@@ -212,13 +166,13 @@ def test_a_line_drawn_with_taps_on_a_phone(browser: Any, server: Server, seeded:
 def test_rules_form_saves_and_shows_a_bad_value_next_to_its_field(
     browser: Any, server: Server, seeded: Seeded, size: str
 ) -> None:
-    page = _page(browser, size)
+    page = new_page(browser, size)
     _log_in(page, server)
     if size == "desktop":
         page.goto(f"{server.url}/cameras")
-        _shot(page, "cameras", size)
+        shot(page, "cameras", size)
     page.goto(f"{server.url}/rules")
-    _shot(page, "rules", size)
+    shot(page, "rules", size)
     page.locator("#rule-loitering > summary").click()
     page.fill("[name='loitering.dwell_s']", "20")
     page.locator("#rule-fight > summary").click()
@@ -236,9 +190,9 @@ def test_rules_form_saves_and_shows_a_bad_value_next_to_its_field(
     error.wait_for()
     assert error.inner_text() == "Input should be greater than 0"
     page.locator("#rule-loitering").scroll_into_view_if_needed()
-    _shot(page, "rules-error", size)
+    shot(page, "rules-error", size)
     page.goto(f"{server.url}/rules?target=s1/door")
     page.locator("#rule-loitering > summary").click()
     assert page.locator("[name='loitering.dwell_s']").get_attribute("placeholder") == "20"  # from the site
-    _shot(page, "rules-camera", size)
+    shot(page, "rules-camera", size)
     assert not page.js_errors, page.js_errors

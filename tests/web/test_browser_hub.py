@@ -21,8 +21,8 @@ from sqlalchemy.engine import make_url
 from tests.helpers import wait_for
 from tests.store.conftest import postgres_server  # noqa: F401  (the session's PostgreSQL)
 from tests.sync.procs import Proc, free_port
+from tests.web.browser import SIZES, new_page, shot
 from tests.web.hub_seed import ADMIN, HubSeeded, seed_hub
-from tests.web.test_browser import SIZES, _page, _shot, browser  # noqa: F401  (the browser fixture)
 
 
 @pytest.fixture
@@ -83,8 +83,8 @@ def _switch(page: Any, url: str, store: str) -> None:
 
 
 @pytest.mark.parametrize("size", list(SIZES))
-def test_switch_stores_on_the_hub(browser: Any, hub_url: str, hub_db: HubSeeded, size: str) -> None:  # noqa: F811
-    page = _page(browser, size)
+def test_switch_stores_on_the_hub(browser: Any, hub_url: str, hub_db: HubSeeded, size: str) -> None:
+    page = new_page(browser, size)
     page.goto(f"{hub_url}/")
     page.fill("#username", ADMIN[0])
     page.fill("#password", ADMIN[1])
@@ -93,29 +93,29 @@ def test_switch_stores_on_the_hub(browser: Any, hub_url: str, hub_db: HubSeeded,
     stores = page.locator(".store-head h3").all_inner_texts()
     assert stores == ["s1", "s2"]
     assert "Runs site file · refused v2" in page.locator(".store-grid").inner_text()
-    _shot(page, "hub-overview", size)
+    shot(page, "hub-overview", size)
 
     page.goto(f"{hub_url}/hub")
     assert page.locator(".hub-stores tbody tr").count() == 2
-    _shot(page, "hub-status", size)
+    shot(page, "hub-status", size)
 
     page.goto(f"{hub_url}/alerts")
     page.locator("[data-live-state=live]").wait_for()
     assert _alerts_shown(page) == set(hub_db.alerts.values())
-    _shot(page, "hub-alerts", size)
+    shot(page, "hub-alerts", size)
 
     _switch(page, f"{hub_url}/alerts", "s2")
     s2_alerts = {hub_db.alerts["fight"], hub_db.alerts["restricted"]}
     assert _alerts_shown(page) == s2_alerts
     assert page.locator("#store-switcher").input_value() == "s2"
-    _shot(page, "hub-alerts-s2", size)
+    shot(page, "hub-alerts-s2", size)
 
     page.goto(f"{hub_url}/incidents")  # the choice is kept from page to page
     assert _incidents_shown(page) == {hub_db.incidents["fight"], hub_db.incidents["restricted"]}
-    _shot(page, "hub-incidents-s2", size)
+    shot(page, "hub-incidents-s2", size)
     page.goto(f"{hub_url}/")
     assert page.locator(".store-head h3").all_inner_texts() == ["s2"]
-    _shot(page, "hub-overview-s2", size)
+    shot(page, "hub-overview-s2", size)
 
     _switch(page, f"{hub_url}/", "")
     assert page.locator(".store-head h3").all_inner_texts() == ["s1", "s2"]
