@@ -14,9 +14,9 @@ from sqlalchemy import Table, bindparam, func, select, update
 from storewatch.access.events import AccessEvent
 from storewatch.access.rules import AccessException
 from storewatch.pos.records import Quarantined
+from storewatch.store.bulk import chunks, insert_new, save_quarantined
 from storewatch.store.db import Database
 from storewatch.store.door_models import AccessEventRow, AccessExceptionRow, AccessQuarantineRow
-from storewatch.store.pos import _chunks, _insert
 from storewatch.store.types import utcnow
 
 
@@ -33,12 +33,12 @@ class AccessRepository:
         latest = {event_id(e): e for e in events}
         new_events: list[AccessEvent] = []
         with self.db.write_session() as session:
-            for ids in _chunks(list(latest)):
+            for ids in chunks(list(latest)):
                 have = set(session.scalars(select(AccessEventRow.id).where(AccessEventRow.id.in_(ids))))
                 fresh = [i for i in ids if i not in have]
                 if fresh:
                     rows = [_event_row(i, latest[i]) for i in fresh]
-                    session.execute(_insert(session, AccessEventRow.__table__), rows)
+                    session.execute(insert_new(session, AccessEventRow.__table__), rows)
                 new_events += [latest[i] for i in fresh]
         return new_events
 
@@ -67,12 +67,12 @@ class AccessRepository:
         table = cast(Table, AccessExceptionRow.__table__)
         inserted = 0
         with self.db.write_session() as session:
-            for ids in _chunks(list(latest)):
+            for ids in chunks(list(latest)):
                 have = set(session.scalars(select(AccessExceptionRow.id).where(AccessExceptionRow.id.in_(ids))))
                 new = [{**latest[i], "created_utc": utcnow()} for i in ids if i not in have]
                 old = [{**latest[i], "b_id": i} for i in ids if i in have]
                 if new:
-                    session.execute(_insert(session, table), new)
+                    session.execute(insert_new(session, table), new)
                 if old:
                     values: dict[str, Any] = {c: bindparam(c) for c in old[0] if c not in ("b_id", "id")}
                     session.connection().execute(
@@ -82,21 +82,8 @@ class AccessRepository:
         return inserted
 
     def save_quarantine(self, items: Sequence[Quarantined]) -> int:
-        rows = {}
-        for q in items:
-            ident = hashlib.sha256("\x1f".join((q.source, q.record, q.path, q.error)).encode()).hexdigest()
-            rows[ident] = {"id": ident, "source": q.source[:500], "record": q.record[:300], "path": q.path[:300],
-                           "error": q.error, "raw": q.raw, "received_utc": utcnow()}  # fmt: skip
-        if not rows:
-            return 0
-        with self.db.write_session() as session:
-            have: set[str] = set()
-            for ids in _chunks(list(rows)):
-                have |= set(session.scalars(select(AccessQuarantineRow.id).where(AccessQuarantineRow.id.in_(ids))))
-            new = [r for i, r in rows.items() if i not in have]
-            if new:
-                session.execute(_insert(session, AccessQuarantineRow.__table__), new)
-        return len(new)
+        """Keep each event record that could not be read (once)."""
+        return save_quarantined(self.db, AccessQuarantineRow, items)
 
     def exception_codes(self) -> list[tuple[str, str, str]]:
         """(code, door, id) of every finding, oldest first (for tests and reports)."""

@@ -11,25 +11,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, case, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
-from sqlalchemy.sql import Insert
 
 from storewatch.pos.exceptions import PosException
 from storewatch.pos.model import Transaction, TransactionStatus, TransactionType
 from storewatch.pos.peers import OperatorActivity
 from storewatch.pos.records import Quarantined
+from storewatch.store.bulk import chunks, insert_new, save_quarantined
 from storewatch.store.db import Database
 from storewatch.store.pos_models import PosExceptionRow, PosQuarantineRow, PosTransactionRow
 from storewatch.store.types import utcnow
 
-CHUNK = 500
 """Keys per ``IN (...)`` look-up."""
 
 
@@ -42,20 +39,6 @@ class SaveCounts:
 
 def fingerprint(record_json: str) -> str:
     return hashlib.sha256(record_json.encode()).hexdigest()
-
-
-def _insert(session: Session, table: Any) -> Insert:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing()
-    raise ValueError(f"unsupported database {dialect}")
-
-
-def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 def transaction_row(tx: Transaction) -> dict[str, Any]:
@@ -101,7 +84,7 @@ class PosRepository:
         counts, changed = SaveCounts(), set[str]()
         table = cast(Table, PosTransactionRow.__table__)
         with self.db.write_session() as session:
-            for keys in _chunks(list(by_id)):
+            for keys in chunks(list(by_id)):
                 stmt = select(PosTransactionRow.id, PosTransactionRow.fingerprint).where(PosTransactionRow.id.in_(keys))
                 have = {i: f for i, f in session.execute(stmt)}
                 now = utcnow()
@@ -112,7 +95,7 @@ class PosRepository:
                     if k in have and have[k] != by_id[k]["fingerprint"]
                 ]
                 if new:
-                    session.execute(_insert(session, table), new)
+                    session.execute(insert_new(session, table), new)
                 if diff:
                     values: dict[str, Any] = {c: bindparam(c) for c in diff[0] if c not in ("b_id", "id")}
                     upd = update(table).where(table.c.id == bindparam("b_id")).values(values)
@@ -130,12 +113,12 @@ class PosRepository:
         counts = SaveCounts()
         table = cast(Table, PosExceptionRow.__table__)
         with self.db.write_session() as session:
-            for ids in _chunks(list(latest)):
+            for ids in chunks(list(latest)):
                 have = set(session.scalars(select(PosExceptionRow.id).where(PosExceptionRow.id.in_(ids))))
                 new = [{**latest[i], "created_utc": utcnow()} for i in ids if i not in have]
                 old = [{**latest[i], "b_id": i} for i in ids if i in have]
                 if new:
-                    session.execute(_insert(session, table), new)
+                    session.execute(insert_new(session, table), new)
                 if old:
                     values: dict[str, Any] = {c: bindparam(c) for c in old[0] if c not in ("b_id", "id")}
                     session.connection().execute(
@@ -147,21 +130,7 @@ class PosRepository:
 
     def save_quarantine(self, items: Sequence[Quarantined]) -> int:
         """Keep each record that could not be read (once: the same record with the same error is not repeated)."""
-        rows = {}
-        for q in items:
-            ident = hashlib.sha256("\x1f".join((q.source, q.record, q.path, q.error)).encode()).hexdigest()
-            rows[ident] = {"id": ident, "source": q.source[:500], "record": q.record[:300], "path": q.path[:300],
-                           "error": q.error, "raw": q.raw, "received_utc": utcnow()}  # fmt: skip
-        if not rows:
-            return 0
-        with self.db.write_session() as session:
-            have: set[str] = set()
-            for ids in _chunks(list(rows)):
-                have |= set(session.scalars(select(PosQuarantineRow.id).where(PosQuarantineRow.id.in_(ids))))
-            new = [r for i, r in rows.items() if i not in have]
-            if new:
-                session.execute(_insert(session, PosQuarantineRow.__table__), new)
-        return len(new)
+        return save_quarantined(self.db, PosQuarantineRow, items)
 
     def operator_activity(self, store: str, business_day: date) -> list[OperatorActivity]:
         """Each cashier's completed retail transactions, void lines and refunds on one business day of a store."""

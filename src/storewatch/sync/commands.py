@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -30,7 +29,7 @@ from storewatch.store.alerts import AlertNotFoundError, AlertNotWaitingError, Al
 from storewatch.store.db import Database
 from storewatch.store.incidents import IncidentRepository
 from storewatch.sync.envelope import SUBJECT_PREFIX
-from storewatch.sync.jetstream import NatsLink
+from storewatch.sync.jetstream import NatsLink, Responder
 from storewatch.sync.media import MediaFetcher
 from storewatch.sync.payloads import AlertPayload
 
@@ -97,30 +96,15 @@ def acknowledge_at_edge(database: Database, store: str, command: AcknowledgeComm
     return CommandReply(status="ok", message="acknowledged at the store", alert=AlertPayload.of(done))
 
 
-class CommandResponder:
+class CommandResponder(Responder):
     """At the edge: answers the hub's commands on the edge's NATS connection."""
 
+    what = "commands"
+
     def __init__(self, link: NatsLink, store: str, database: Database) -> None:
-        self.link, self.store, self.db = link, store, database
+        super().__init__(link, command_subject(store))
+        self.store, self.db = store, database
         self.applied = 0
-        self._stop = threading.Event()
-
-    def start(self) -> None:
-        self.link.spawn(self._serve())
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    async def _serve(self) -> None:
-        subscribed = False
-        while not self._stop.is_set():
-            if not subscribed and self.link.connected:
-                try:  # the client subscribes again by itself after each reconnection
-                    await self.link.client.subscribe(command_subject(self.store), cb=self._answer)
-                    subscribed = True
-                except (nats.errors.Error, OSError) as exc:
-                    log.warning("sync: hub commands not subscribed yet: %s", exc)
-            await asyncio.sleep(0.5)
 
     async def _answer(self, msg: Msg) -> None:
         if not msg.reply:

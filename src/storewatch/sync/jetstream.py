@@ -37,6 +37,7 @@ import nats
 import nats.errors
 import nats.js.errors
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 
@@ -259,3 +260,37 @@ def _permanent(exc: BaseException) -> bool:
     if isinstance(exc, nats.errors.MaxPayloadError):
         return True
     return isinstance(exc, nats.js.errors.APIError) and exc.err_code in _PERMANENT_CODES
+
+
+class Responder:
+    """At the edge: answers requests on one subject over the edge's own NATS connection (the edge accepts no inbound
+    connection). Subscribes once the link is up (the client resubscribes by itself after each reconnection);
+    subclasses answer in ``_answer``."""
+
+    what = "requests"
+    """For the log: what the subject carries."""
+
+    def __init__(self, link: NatsLink, subject: str) -> None:
+        self.link, self.subject = link, subject
+        self._stop = threading.Event()
+
+    def start(self) -> None:
+        self.link.spawn(self._serve())
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def _serve(self) -> None:
+        subscribed = False
+        while not self._stop.is_set():
+            if not subscribed and self.link.connected:
+                try:
+                    await self.link.client.subscribe(self.subject, cb=self._answer)
+                    subscribed = True
+                    log.info("sync: answering the hub's %s on %s", self.what, self.subject)
+                except (nats.errors.Error, OSError) as exc:
+                    log.warning("sync: %s not subscribed yet: %s", self.what, exc)
+            await asyncio.sleep(0.5)
+
+    async def _answer(self, msg: Msg) -> None:
+        raise NotImplementedError

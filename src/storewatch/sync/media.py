@@ -29,7 +29,7 @@ from storewatch.errors import StorewatchError
 from storewatch.media.store import validate_key
 from storewatch.privacy.clips import VIDEO_SUFFIXES, ClipPreparer, is_protected, original_of
 from storewatch.sync.envelope import SUBJECT_PREFIX
-from storewatch.sync.jetstream import NatsLink, NotConnectedError
+from storewatch.sync.jetstream import NatsLink, NotConnectedError, Responder
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +81,10 @@ def evidence_file(root: Path, store: str, key: str, *, protect_clips: bool = Fal
     return path
 
 
-class MediaResponder:
+class MediaResponder(Responder):
     """At the edge: answers the hub's requests for the store's evidence files, on the edge's NATS connection."""
+
+    what = "requests for evidence"
 
     def __init__(
         self,
@@ -96,29 +98,11 @@ class MediaResponder:
         """``protect_clips``: a clip is sent only as its faces-blurred copy, never as recorded; ``prepare``: asked
         for a copy not made yet, the store starts making it and answers ``preparing`` (the hub says "try again in
         a moment")."""
-        self.link, self.store, self.root = link, store, root
+        super().__init__(link, media_subject(store))
+        self.store, self.root = store, root
         self.protect_clips = protect_clips
         self.prepare = prepare
         self.served = self.refused = 0
-        self._stop = threading.Event()
-
-    def start(self) -> None:
-        self.link.spawn(self._serve())
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    async def _serve(self) -> None:
-        subscribed = False
-        while not self._stop.is_set():
-            if not subscribed and self.link.connected:
-                try:  # the client subscribes again by itself after each reconnection
-                    await self.link.client.subscribe(media_subject(self.store), cb=self._answer)
-                    subscribed = True
-                    log.info("sync: answering the hub's requests for evidence on %s", media_subject(self.store))
-                except (nats.errors.Error, OSError) as exc:
-                    log.warning("sync: evidence requests not subscribed yet: %s", exc)
-            await asyncio.sleep(0.5)
 
     async def _answer(self, msg: Msg) -> None:
         if not msg.reply:
