@@ -36,6 +36,21 @@ def _where(scope: Scope, since: datetime | None, until: datetime | None, store: 
                        action=action.value if action else None, stores=stores)  # fmt: skip
 
 
+def audit_filter(
+    scope: Scope,
+    since: TimeQ = None,
+    until: TimeQ = None,
+    store: NameQ = None,
+    actor: NameQ = None,
+    action: Annotated[AuditAction | None, Query()] = None,
+) -> AuditFilter:
+    """The rows a reader asked for (the query's filters) within the reader's stores."""
+    return _where(scope, since, until, store, actor, action)
+
+
+Where = Annotated[AuditFilter, Depends(audit_filter)]
+
+
 def _filters(where: AuditFilter) -> dict[str, str]:
     return {k: (v.isoformat() if isinstance(v, datetime) else str(v))
             for k, v in (("since", where.since), ("until", where.until), ("store", where.store),
@@ -43,21 +58,9 @@ def _filters(where: AuditFilter) -> dict[str, str]:
 
 
 @router.get("/audit", response_class=HTMLResponse, summary="The audit log (privacy officers; filters)")
-def audit_page(
-    request: Request,
-    ctx: Ctx,
-    scope: Scope,
-    user: AuditReader,
-    audit: Audit,
-    since: TimeQ = None,
-    until: TimeQ = None,
-    store: NameQ = None,
-    actor: NameQ = None,
-    action: Annotated[AuditAction | None, Query()] = None,
-) -> Response:
-    where = _where(scope, since, until, store, actor, action)
+def audit_page(request: Request, ctx: Ctx, user: AuditReader, audit: Audit, where: Where) -> Response:
     rows = ctx.audit.entries(where, PAGE_LIMIT)
-    audit.view("audit", store or None, filters=_filters(where), rows=len(rows))
+    audit.view("audit", where.store, filters=_filters(where), rows=len(rows))
     query = request.url.query
     return render(ctx, request, "audit.html", user, active="audit", rows=rows, where=where, actions=list(AuditAction),
                   limit=PAGE_LIMIT, csv_url="/audit.csv" + (f"?{query}" if query else ""))  # fmt: skip
@@ -69,20 +72,9 @@ def audit_page(
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}},
 )
-def audit_csv(
-    ctx: Ctx,
-    scope: Scope,
-    user: AuditReader,
-    audit: Audit,
-    since: TimeQ = None,
-    until: TimeQ = None,
-    store: NameQ = None,
-    actor: NameQ = None,
-    action: Annotated[AuditAction | None, Query()] = None,
-) -> Response:
-    where = _where(scope, since, until, store, actor, action)
+def audit_csv(ctx: Ctx, user: AuditReader, audit: Audit, where: Where) -> Response:
     text, count = ctx.audit.csv(where)
-    audit.export("audit", store or None, filters=_filters(where), rows=count, format="csv")
+    audit.export("audit", where.store, filters=_filters(where), rows=count, format="csv")
     name = f"storewatch-audit-{datetime.now(UTC):%Y%m%d-%H%M%S}.csv"
     headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
     return Response(text, media_type="text/csv; charset=utf-8", headers=headers)
