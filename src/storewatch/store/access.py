@@ -7,14 +7,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import func, select
 
 from storewatch.access.events import AccessEvent
 from storewatch.access.rules import AccessException
 from storewatch.pos.records import Quarantined
-from storewatch.store.bulk import chunks, insert_new, save_quarantined
+from storewatch.store.bulk import chunks, insert_new, save_quarantined, upsert_by_id
 from storewatch.store.db import Database
 from storewatch.store.door_models import AccessEventRow, AccessExceptionRow, AccessQuarantineRow
 from storewatch.store.types import utcnow
@@ -63,22 +63,9 @@ class AccessRepository:
             ]
 
     def save_exceptions(self, found: Sequence[AccessException]) -> int:
-        latest = {e.id: _exception_row(e) for e in found}
-        table = cast(Table, AccessExceptionRow.__table__)
-        inserted = 0
-        with self.db.write_session() as session:
-            for ids in chunks(list(latest)):
-                have = set(session.scalars(select(AccessExceptionRow.id).where(AccessExceptionRow.id.in_(ids))))
-                new = [{**latest[i], "created_utc": utcnow()} for i in ids if i not in have]
-                old = [{**latest[i], "b_id": i} for i in ids if i in have]
-                if new:
-                    session.execute(insert_new(session, table), new)
-                if old:
-                    values: dict[str, Any] = {c: bindparam(c) for c in old[0] if c not in ("b_id", "id")}
-                    session.connection().execute(
-                        update(table).where(table.c.id == bindparam("b_id")).values(values), old
-                    )
-                inserted += len(new)
+        """Insert new findings, update the values of ones already stored (by their stable id); returns how many
+        were new."""
+        inserted, _ = upsert_by_id(self.db, AccessExceptionRow, {e.id: _exception_row(e) for e in found})
         return inserted
 
     def save_quarantine(self, items: Sequence[Quarantined]) -> int:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Insert
@@ -18,6 +18,7 @@ from storewatch.store.db import Database
 from storewatch.store.types import utcnow
 
 CHUNK = 500
+"""Keys per ``IN (...)`` look-up and rows per insert."""
 
 
 def insert_new(session: Session, table: Any) -> Insert:
@@ -33,6 +34,30 @@ def insert_new(session: Session, table: Any) -> Insert:
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def update_by_id(session: Session, table: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """Bulk ``UPDATE`` of rows that are there: each row's values, matched by its ``b_id`` (its id)."""
+    values: dict[str, Any] = {c: bindparam(c) for c in rows[0] if c not in ("b_id", "id")}
+    session.connection().execute(update(table).where(table.c.id == bindparam("b_id")).values(values), rows)
+
+
+def upsert_by_id(db: Database, row_type: Any, latest: dict[str, dict[str, Any]]) -> tuple[int, int]:
+    """Insert the rows (by id) not stored yet, with ``created_utc`` now, and update the values of the others;
+    returns (inserted, updated)."""
+    table = cast(Table, row_type.__table__)
+    inserted = updated = 0
+    with db.write_session() as session:
+        for ids in chunks(list(latest)):
+            have = set(session.scalars(select(row_type.id).where(row_type.id.in_(ids))))
+            new = [{**latest[i], "created_utc": utcnow()} for i in ids if i not in have]
+            old = [{**latest[i], "b_id": i} for i in ids if i in have]
+            if new:
+                session.execute(insert_new(session, table), new)
+            if old:
+                update_by_id(session, table, old)
+            inserted, updated = inserted + len(new), updated + len(old)
+    return inserted, updated
 
 
 def save_quarantined(db: Database, row_type: Any, items: Sequence[Quarantined]) -> int:

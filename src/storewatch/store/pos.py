@@ -16,18 +16,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, case, func, select, update
+from sqlalchemy import Table, case, func, select
 
 from storewatch.pos.exceptions import PosException
 from storewatch.pos.model import Transaction, TransactionStatus, TransactionType
 from storewatch.pos.peers import OperatorActivity
 from storewatch.pos.records import Quarantined
-from storewatch.store.bulk import chunks, insert_new, save_quarantined
+from storewatch.store.bulk import chunks, insert_new, save_quarantined, update_by_id, upsert_by_id
 from storewatch.store.db import Database
 from storewatch.store.pos_models import PosExceptionRow, PosQuarantineRow, PosTransactionRow
 from storewatch.store.types import utcnow
-
-"""Keys per ``IN (...)`` look-up."""
 
 
 @dataclass
@@ -97,9 +95,7 @@ class PosRepository:
                 if new:
                     session.execute(insert_new(session, table), new)
                 if diff:
-                    values: dict[str, Any] = {c: bindparam(c) for c in diff[0] if c not in ("b_id", "id")}
-                    upd = update(table).where(table.c.id == bindparam("b_id")).values(values)
-                    session.connection().execute(upd, diff)
+                    update_by_id(session, table, diff)
                 counts.inserted += len(new)
                 counts.updated += len(diff)
                 counts.unchanged += len(keys) - len(new) - len(diff)
@@ -109,24 +105,8 @@ class PosRepository:
 
     def save_exceptions(self, exceptions: Sequence[PosException]) -> SaveCounts:
         """Insert new findings, update the values of ones already stored (by their stable id)."""
-        latest = {e.id: _exception_row(e) for e in exceptions}
-        counts = SaveCounts()
-        table = cast(Table, PosExceptionRow.__table__)
-        with self.db.write_session() as session:
-            for ids in chunks(list(latest)):
-                have = set(session.scalars(select(PosExceptionRow.id).where(PosExceptionRow.id.in_(ids))))
-                new = [{**latest[i], "created_utc": utcnow()} for i in ids if i not in have]
-                old = [{**latest[i], "b_id": i} for i in ids if i in have]
-                if new:
-                    session.execute(insert_new(session, table), new)
-                if old:
-                    values: dict[str, Any] = {c: bindparam(c) for c in old[0] if c not in ("b_id", "id")}
-                    session.connection().execute(
-                        update(table).where(table.c.id == bindparam("b_id")).values(values), old
-                    )
-                counts.inserted += len(new)
-                counts.updated += len(old)
-        return counts
+        inserted, updated = upsert_by_id(self.db, PosExceptionRow, {e.id: _exception_row(e) for e in exceptions})
+        return SaveCounts(inserted=inserted, updated=updated)
 
     def save_quarantine(self, items: Sequence[Quarantined]) -> int:
         """Keep each record that could not be read (once: the same record with the same error is not repeated)."""
