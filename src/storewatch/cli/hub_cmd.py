@@ -178,6 +178,7 @@ def _serve(
     upgrade(db)
     service = server = dashboard = purge = None
     kept_for = None
+    media_dir = keep.data_dir / "media" if keep is not None else None
     try:
         if keep is not None and keep.config.enabled:
             purge = _retention(db, keep)
@@ -185,7 +186,8 @@ def _serve(
         if web is not None:
             dashboard = _dashboard(database, web, nats, console)
         if nats is not None:
-            service = HubService(db, nats, report=lambda line: console.print(f"{time.strftime('%H:%M:%S')} {line}"))
+            service = HubService(db, nats, report=lambda line: console.print(f"{time.strftime('%H:%M:%S')} {line}"),
+                                 media_dir=media_dir)  # fmt: skip
             service.start()
         if http_port is not None:
             secret = os.environ.get(SECRET_ENV, "")
@@ -193,7 +195,7 @@ def _serve(
                 raise ConfigError(
                     f"--http-port: the sync endpoint checks signatures; set ${SECRET_ENV} (16+ characters)"
                 )
-            server = SyncServer(SyncEndpoint(db, secret), http_host, http_port)
+            server = SyncServer(SyncEndpoint(db, secret, media_dir=media_dir), http_host, http_port)
             server.start()
         where = ", ".join(w for w in (nats and f"NATS {nats}", server and f"HTTPS sync at {server.url}",
                                       dashboard and f"dashboard at {dashboard.url}",

@@ -157,6 +157,8 @@ def erase(
         f"{done.rows.get('events', 0)} event(s), {done.rows.get('alerts', 0)} alert(s), {done.track_rows} "
         f"track row(s), {done.log_lines} events-log line(s); {done.kept_shared_events} shared event(s) kept"
     )
+    if done.hub_messages:
+        typer.echo("the hub's copies: an erasure is queued for it (sent with the store's other messages)")
     for problem in done.errors:
         typer.echo(f"not erased: {problem}", err=True)
     if done.errors:

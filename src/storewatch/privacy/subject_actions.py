@@ -41,6 +41,7 @@ from storewatch.store.db import Database
 from storewatch.store.incidents import IncidentRepository
 from storewatch.store.models import CustodyAction
 from storewatch.store.retention import RetentionRepository
+from storewatch.sync.erasure import forward_erasure
 
 Progress = Callable[[float, str], None]
 ProtectClip = Callable[[Path, Progress | None], Path]
@@ -57,6 +58,8 @@ class Erasure:
     track_rows: int = 0
     log_lines: int = 0
     kept_shared_events: int = 0
+    hub_messages: int = 0
+    """Erasure messages queued for the hub (0 when this store does not sync with one)."""
     errors: list[str] = field(default_factory=list)
 
     def public(self) -> dict[str, Any]:
@@ -67,6 +70,7 @@ class Erasure:
             "track_rows": self.track_rows,
             "log_lines": self.log_lines,
             "kept_shared_events": self.kept_shared_events,
+            "hub_messages": self.hub_messages,
             "errors": len(self.errors),
         }
 
@@ -171,6 +175,11 @@ class SubjectRequests:
         for path in report.log_lines:
             done.log_lines += _rewrite(path, lambda line: log_event_id(line) in sole, done)
         done.rows = {k.value: v for k, v in RetentionRepository(self.db).remove_events(sorted(sole)).items()}
+        by_store: dict[str, list[str]] = {}
+        for e in report.events:
+            if e.event.id in sole:
+                by_store.setdefault(e.event.store, []).append(e.event.id)
+        done.hub_messages = forward_erasure(self.db, by_store, str(report.reference))
         self._record(actor, "erase", report, reason=reason.strip(), erased=done.public())
         return done
 
