@@ -8,7 +8,7 @@ quarantines the whole file (nothing could be read right).
 >>> text = (b"store,sku,qty_delta,reason,at_utc\\n"
 ...         b"s1,ELEC-1,-2,damaged,2026-03-01T10:00:00Z\\ns1,ELEC-2,-1,lost,2026-03-01T10:05:00Z\\n")
 >>> good, bad = parse_stock_csv(text, "adj.csv")
->>> good.key, bad.record, bad.path, bad.error[:24]
+>>> good.key, bad.record, bad.path, bad.error[:23]
 ('s1/ELEC-1/2026-03-01T10:00:00+00:00/-2/damaged/', 'line 3 (sku ELEC-2)', 'reason', "'lost': Input should be")
 """
 
