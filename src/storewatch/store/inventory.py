@@ -97,7 +97,7 @@ class InventoryRepository:
             return [
                 StockAdjustment.model_validate(
                     {**_shared(r), "qty_delta": r.qty_delta, "reason": r.reason, "zone": r.zone}
-                )  # fmt: skip
+                )
                 for r in session.scalars(_period(select(t), t, stores, start, end))
             ]
 
@@ -108,7 +108,7 @@ class InventoryRepository:
             return [
                 CycleCount.model_validate(
                     {**_shared(r), "counted_qty": r.counted_qty, "expected_qty": r.expected_qty}
-                )  # fmt: skip
+                )
                 for r in session.scalars(_period(select(t), t, stores, start, end))
             ]
 
