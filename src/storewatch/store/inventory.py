@@ -106,9 +106,7 @@ class InventoryRepository:
         t = InventoryCountRow
         with self.db.session() as session:
             return [
-                CycleCount.model_validate(
-                    {**_shared(r), "counted_qty": r.counted_qty, "expected_qty": r.expected_qty}
-                )
+                CycleCount.model_validate({**_shared(r), "counted_qty": r.counted_qty, "expected_qty": r.expected_qty})
                 for r in session.scalars(_period(select(t), t, stores, start, end))
             ]
 
