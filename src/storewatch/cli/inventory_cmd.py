@@ -75,7 +75,7 @@ def ingest(
                 print(json.dumps(body | {"quarantined": len(report.quarantined), "seconds": round(wall, 3),
                                          "cpu_seconds": round(cpu, 3)}))  # fmt: skip
             else:
-                progress.console.print(
+                print(
                     f"{path}: {report.adjustments} adjustments, {report.counts} counts ({report.inserted} new, "
                     f"{report.updated} changed, {report.unchanged} already stored), {len(report.quarantined)} "
                     f"quarantined; {rows / max(wall, 1e-9):,.0f} rows/s, {cpu:.2f} s CPU"

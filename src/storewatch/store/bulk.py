@@ -69,7 +69,7 @@ def save_changed(db: Database, row_type: Any, rows: Sequence[dict[str, Any]]) ->
     with db.write_session() as session:
         for ids in chunks(list(by_id)):
             stmt = select(row_type.id, row_type.fingerprint).where(row_type.id.in_(ids))
-            have = dict(session.execute(stmt).tuples())
+            have: dict[str, str] = {i: f for i, f in session.execute(stmt)}
             now = utcnow()
             new = [{**by_id[i], "ingested_utc": now, "updated_utc": now} for i in ids if i not in have]
             diff = [{**by_id[i], "b_id": i, "updated_utc": now} for i in ids
