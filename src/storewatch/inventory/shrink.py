@@ -33,9 +33,50 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from storewatch.inventory.config import InventoryConfig, SkuZones
-from storewatch.inventory.model import CycleCount, StockAdjustment
+
+
+class CountLike(Protocol):
+    """What shrink reads of a count: a ``CycleCount``, or a database row with these columns."""
+
+    @property
+    def store(self) -> str: ...
+    @property
+    def sku(self) -> str: ...
+    @property
+    def at_utc(self) -> datetime: ...
+    @property
+    def unit_cost_minor(self) -> int | None: ...
+    @property
+    def description(self) -> str | None: ...
+    @property
+    def counted_qty(self) -> int: ...
+    @property
+    def expected_qty(self) -> int: ...
+
+
+class AdjustmentLike(Protocol):
+    """What shrink reads of an adjustment (``reason``: its value, e.g. ``damaged``)."""
+
+    @property
+    def store(self) -> str: ...
+    @property
+    def sku(self) -> str: ...
+    @property
+    def at_utc(self) -> datetime: ...
+    @property
+    def unit_cost_minor(self) -> int | None: ...
+    @property
+    def description(self) -> str | None: ...
+    @property
+    def qty_delta(self) -> int: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def zone(self) -> str | None: ...
+
 
 UNMAPPED = ""
 """The zone of SKUs no shelf maps and no adjustment places."""
@@ -123,7 +164,7 @@ class ZoneShrink:
 
 
 def by_sku(
-    counts: Iterable[CycleCount], adjustments: Iterable[StockAdjustment], config: InventoryConfig, zones: SkuZones
+    counts: Iterable[CountLike], adjustments: Iterable[AdjustmentLike], config: InventoryConfig, zones: SkuZones
 ) -> list[SkuShrink]:
     """Each SKU's shrink over the given rows (the period's), ordered by store and SKU."""
     lines: dict[tuple[str, str], SkuShrink] = {}
@@ -150,10 +191,11 @@ def by_sku(
             placed[(a.store, a.sku)] = (a.at_utc, a.zone)
         if a.qty_delta >= 0:
             continue
-        if config.is_explained(a.reason):
+        reason = str(a.reason)
+        if config.is_explained(reason):
             s.explained -= a.qty_delta
-            s.explained_by[a.reason.value] = s.explained_by.get(a.reason.value, 0) - a.qty_delta
-        elif config.is_unexplained(a.reason):
+            s.explained_by[reason] = s.explained_by.get(reason, 0) - a.qty_delta
+        elif config.is_unexplained(reason):
             s.written_off_unexplained -= a.qty_delta
     for key, s in lines.items():
         shelf = zones.shelf(s.store, s.sku)

@@ -9,11 +9,12 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Select, func, select
 
 from storewatch.inventory.model import CycleCount, StockAdjustment
+from storewatch.inventory.shrink import AdjustmentLike, CountLike
 from storewatch.pos.records import Quarantined
 from storewatch.store.bulk import chunks, save_changed, save_quarantined
 from storewatch.store.db import Database
@@ -21,6 +22,8 @@ from storewatch.store.inventory_models import InventoryAdjustmentRow, InventoryC
 from storewatch.store.models import EventRow, IncidentEventRow
 
 _SHARED = ("store", "sku", "at_utc", "unit_cost_minor", "reference", "description", "source")
+_READ = ("store", "sku", "at_utc", "unit_cost_minor", "description")
+"""The columns a report reads."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,25 +93,20 @@ class InventoryRepository:
         """Keep each record that could not be read (once)."""
         return save_quarantined(self.db, InventoryQuarantineRow, items)
 
-    def adjustments(self, stores: Sequence[str] | None, start: datetime, end: datetime) -> list[StockAdjustment]:
-        """The adjustments of the stores (None: all) with ``start <= at_utc < end``."""
+    def adjustments(self, stores: Sequence[str] | None, start: datetime, end: datetime) -> list[AdjustmentLike]:
+        """The adjustments of the stores (None: all) with ``start <= at_utc < end``, as rows (no model: a report
+        reads a month of a store's rows; validating each would cost more than the rest of it)."""
         t = InventoryAdjustmentRow
+        query = select(*(getattr(t, c) for c in _READ), t.qty_delta, t.reason, t.zone)
         with self.db.session() as session:
-            return [
-                StockAdjustment.model_validate(
-                    {**_shared(r), "qty_delta": r.qty_delta, "reason": r.reason, "zone": r.zone}
-                )
-                for r in session.scalars(_period(select(t), t, stores, start, end))
-            ]
+            return cast(list[AdjustmentLike], list(session.execute(_period(query, t, stores, start, end))))
 
-    def counts(self, stores: Sequence[str] | None, start: datetime, end: datetime) -> list[CycleCount]:
-        """The cycle counts of the stores (None: all) with ``start <= at_utc < end``."""
+    def counts(self, stores: Sequence[str] | None, start: datetime, end: datetime) -> list[CountLike]:
+        """The cycle counts of the stores (None: all) with ``start <= at_utc < end``, as rows."""
         t = InventoryCountRow
+        query = select(*(getattr(t, c) for c in _READ), t.counted_qty, t.expected_qty)
         with self.db.session() as session:
-            return [
-                CycleCount.model_validate({**_shared(r), "counted_qty": r.counted_qty, "expected_qty": r.expected_qty})
-                for r in session.scalars(_period(select(t), t, stores, start, end))
-            ]
+            return cast(list[CountLike], list(session.execute(_period(query, t, stores, start, end))))
 
     def zone_events(
         self,
@@ -162,10 +160,6 @@ class InventoryRepository:
                     ("quarantined", InventoryQuarantineRow),
                 )
             }
-
-
-def _shared(r: InventoryAdjustmentRow | InventoryCountRow) -> dict[str, Any]:
-    return {k: getattr(r, k) for k in _SHARED}
 
 
 def _period(query: Select[Any], t: Any, stores: Sequence[str] | None, start: datetime, end: datetime) -> Select[Any]:
