@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -28,7 +29,7 @@ def _str(name: str, length: int, nullable: bool = False) -> sa.Column[str]:
     return sa.Column(name, sa.String(length=length), nullable=nullable)
 
 
-def _stock_columns() -> list[sa.Column[object]]:
+def _stock_columns() -> list[sa.Column[Any]]:
     return [
         _str("id", 64),
         _str("store", 64),
