@@ -137,6 +137,7 @@ def test_cli_ingest_and_report(
         (["--from", "2026-03-31", "--to", "2026-03-01"], "is before --from"),
         (["--from", "March", "--to", "2026-03-01"], "--from 'March': not a date"),
         (["--from", "2026-03-01", "--to", "2026-03-02", "--json", "--csv"], "not both"),
+        (["--from", "2025-01-01", "--to", "2026-03-02"], "over 366 days"),
     ],
 )
 def test_cli_report_errors(tmp_path: Path, args: list[str], says: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -146,3 +147,8 @@ def test_cli_report_errors(tmp_path: Path, args: list[str], says: str, capsys: p
         upgrade(db)
     assert main(["inventory", "report", "--data-dir", str(data), *args]) == 2
     assert says in capsys.readouterr().err
+
+
+def test_cli_ingest_of_a_missing_file_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["inventory", "ingest", str(tmp_path / "nope.csv"), "--data-dir", str(tmp_path)]) == 2
+    assert "no such file" in capsys.readouterr().err

@@ -56,6 +56,11 @@ def ingest(
     from storewatch.inventory.service import InventoryService
     from storewatch.progress import item_progress
 
+    from storewatch.errors import StorewatchError
+
+    missing = [str(p) for p in files if not p.is_file()]
+    if missing:
+        raise StorewatchError(f"no such file: {', '.join(missing)}")
     cfg = _config(config)
     bad = 0
     with open_store(data_dir, database) as db, item_progress("rows", disabled=quiet or as_json) as progress:

@@ -92,7 +92,7 @@ class _Record(BaseModel):
 
 class StockAdjustment(_Record):
     qty_delta: int = Field(ge=-MAX_UNITS, le=MAX_UNITS, description="Units added (+) or taken (-) from the book.")
-    reason: AdjustmentReason
+    reason: AdjustmentReason = Field(description="Why: a movement (received, sold...) or a write-off (damaged...).")
     zone: Slug | None = Field(None, description="The shelf zone it happened at, when the stock system says.")
 
     @model_validator(mode="after")
