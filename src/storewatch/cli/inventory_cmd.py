@@ -53,10 +53,9 @@ def ingest(
     """Store the files' adjustments and counts (idempotent: a file ingested twice changes nothing; a corrected
     record replaces the stored one). Rows that cannot be read are kept in the quarantine table and listed on
     stderr, naming line and column; the exit status is then 1."""
+    from storewatch.errors import StorewatchError
     from storewatch.inventory.service import InventoryService
     from storewatch.progress import item_progress
-
-    from storewatch.errors import StorewatchError
 
     missing = [str(p) for p in files if not p.is_file()]
     if missing:
