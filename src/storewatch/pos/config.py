@@ -45,6 +45,8 @@ def _timezone(value: str) -> str:
 
 Slug = Annotated[str, AfterValidator(_slug)]
 CameraRef = Annotated[str, AfterValidator(_camera)]
+Timezone = Annotated[str, AfterValidator(_timezone)]
+"""An IANA time zone name (``Europe/London``), checked."""
 
 
 class _Strict(BaseModel):

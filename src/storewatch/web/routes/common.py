@@ -42,12 +42,14 @@ NAV = [
     ("cameras", "/cameras", "Cameras"),
     ("rules", "/rules", "Rules"),
     ("analytics", "/analytics", "Analytics"),
+    ("inventory", "/inventory", "Inventory"),
     ("jobs", "/jobs", "Jobs"),
     ("users", "/users", "Users"),
     ("audit", "/audit", "Audit log"),
 ]
 NAV_NEEDS: dict[str, Capability] = {
     "analytics": Capability.VIEW,
+    "inventory": Capability.VIEW,
     "audit": Capability.READ_AUDIT,
     "incidents": Capability.VIEW_INCIDENTS,
     "users": Capability.MANAGE_USERS,
