@@ -27,7 +27,7 @@ TABLES = {
 def test_upgrade_builds_the_models_schema(db_url: str) -> None:
     assert current(db_url) is None
     upgrade(db_url)
-    assert current(db_url) == head() == "0009"
+    assert current(db_url) == head() == "0010"
     assert differences(db_url) == []
     with open_database(db_url) as db:
         assert set(inspect(db.engine).get_table_names()) >= TABLES

@@ -111,7 +111,7 @@ def _summary(tx: Transaction, found: list[PosException]) -> dict[str, Any]:
 
 
 def _day(tx: Transaction) -> tuple[str, date]:
-    return tx.store, tx.business_day or tx.end_utc.date()
+    return tx.store, tx.day
 
 
 def _period_findings(transactions: list[Transaction], cfg: PosConfig) -> dict[tuple[str, date], list[PosException]]:
