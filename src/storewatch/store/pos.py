@@ -201,7 +201,8 @@ def _exception_of(r: PosExceptionRow) -> PosException:
     return PosException.model_validate({
         "id": r.id, "code": r.code, "store": r.store, "register": r.register, "sequence": r.sequence,
         "business_day": r.business_day, "operator": r.operator, "at_utc": r.at_utc,
-        "period_start_utc": r.period_start_utc, "period_end_utc": r.period_end_utc, "values": r.values, "explanation": r.explanation, "clip": clip,
+        "period_start_utc": r.period_start_utc, "period_end_utc": r.period_end_utc, "values": r.values,
+        "explanation": r.explanation, "clip": clip,
     })  # fmt: skip
 
 
