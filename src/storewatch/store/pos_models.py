@@ -1,13 +1,13 @@
 """Tables of POS ingest (``storewatch.pos``), on the same ``Base`` metadata as ``models``.
 
-``pos_transactions`` holds one row per till transaction, unique by (store, register, business_day, sequence):
-the id is ``store/register/business_day/sequence`` (``Transaction.key``; sequences often restart daily, so the
-day is part of the identity, migration 0010). Its lines and tenders are one JSON text (``record``, serialised
-once: they are read with their transaction, never queried on their own); the counts the period rules aggregate
-(void lines, refund) are columns. ``fingerprint`` is a hash of the transaction's content: a re-sent identical
-transaction changes nothing, a corrected one replaces the row. ``pos_exceptions`` holds the exception rules' findings, one row per
-stable finding id (re-evaluating updates it). ``pos_quarantine`` keeps every record that could not be read, with
-its error and raw text: nothing is dropped.
+``pos_transactions`` holds one row per till transaction, unique by (store, register, business_day, sequence): the
+id is ``store/register/business_day/sequence`` (``Transaction.key``; sequences often restart daily, so the day is
+part of the identity, migration 0010). Its lines and tenders are one JSON text (``record``, serialised once: they
+are read with their transaction, never queried on their own); the counts the period rules aggregate (void lines,
+refund) are columns. ``fingerprint`` is a hash of the transaction's content: a re-sent identical transaction
+changes nothing, a corrected one replaces the row. ``pos_exceptions`` holds the exception rules' findings, one row
+per stable finding id (re-evaluating updates it). ``pos_quarantine`` keeps every record that could not be read,
+with its error and raw text: nothing is dropped.
 """
 
 from __future__ import annotations
