@@ -16,7 +16,7 @@ from storewatch.cli.app import main
 from storewatch.pos.config import PosConfig
 from storewatch.pos.model import LineItem, LineKind
 from storewatch.pos.service import PosIngestService
-from storewatch.pos.watch import DropFolder
+from storewatch.ingest.dropfolder import DropFolder
 from storewatch.store.db import Database, default_url
 from storewatch.store.migrate import upgrade
 from tests.pos.conftest import T0, make_tx, sale
@@ -102,7 +102,7 @@ def test_drop_folder_moves_files_to_done_or_quarantine(database: Database, poslo
     (drop / "writing.xml.part").write_text("<POSLog")
     fresh = drop / "fresh.xml"
     fresh.write_bytes(poslog6.read_bytes())
-    folder = DropFolder(drop, PosIngestService(database, PosConfig()), settle_s=5.0)
+    folder = DropFolder(drop, PosIngestService(database, PosConfig()).ingest_file, settle_s=5.0)
     old = fresh.stat().st_mtime - 60
     for name in ("day1.xml", "bad.csv"):
         os.utime(drop / name, (old, old))

@@ -34,16 +34,14 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON object per excep
 def _rules(config: Path | None, tracks: Path | None) -> tuple[AccessRules, DoorTracks | None]:
     from storewatch.access.config import AccessConfig
     from storewatch.access.rules import AccessRules, schedule_check
-    from storewatch.access.service import DoorTracks
+    from storewatch.access.service import site_door_tracks, site_rules
 
     if config is None:
         return AccessRules(AccessConfig(), schedule_check({})), None
     from storewatch.config.loader import load_site_config
 
     site = load_site_config(config)
-    schedules = {s.id: (s.schedule, s.timezone or site.site.timezone) for s in site.stores}
-    cameras = {f"{s.id}/{c.id}": c for s in site.stores for c in s.cameras}
-    return AccessRules(site.access, schedule_check(schedules)), DoorTracks(tracks, cameras) if tracks else None
+    return site_rules(site), site_door_tracks(site, tracks) if tracks else None
 
 
 def _print(found: list[AccessException], bad: list[Quarantined], as_json: bool) -> None:

@@ -197,14 +197,14 @@ def watch(
 ) -> None:
     """Ingest each new file of a folder, then move it to done/ or (with an .errors.json report) quarantine/."""
     from storewatch.errors import StorewatchError
+    from storewatch.ingest.dropfolder import DropFolder
     from storewatch.pos.service import PosIngestService
-    from storewatch.pos.watch import DropFolder
 
     if not folder.is_dir():
         raise StorewatchError(f"{folder}: no such folder", fix="create the drop folder first")
     cfg = _config(config, timezone)
     with open_store(data_dir, database) as db:
-        drop = DropFolder(folder, PosIngestService(db, cfg), settle_s)
+        drop = DropFolder(folder, PosIngestService(db, cfg).ingest_file, settle_s)
         if once:
             for outcome in drop.poll_once():
                 r = outcome.report

@@ -89,10 +89,10 @@ def upgrade() -> None:
     ).all()  # fmt: skip
     updates: list[dict[str, object]] = []
     for ident, code, store, register, sequence in found:
-        day = days.get((store, register or "", int(sequence)))
-        if day is not None:
-            new_id = f"{code}:{_key(store, register, day, int(sequence))}"
-            updates.append({"old_id": ident, "new_id": new_id, "new_business_day": day})
+        known = days.get((store, register or "", int(sequence)))
+        if known is not None:
+            new_id = f"{code}:{_key(store, register, known, int(sequence))}"
+            updates.append({"old_id": ident, "new_id": new_id, "new_business_day": known})
     _rewrite(updates, exceptions, "business_day")
     with op.batch_alter_table("pos_transactions") as batch:
         batch.drop_constraint(OLD_UQ, type_="unique")
