@@ -24,10 +24,8 @@ from tests.helpers import CountingDetector, wait_for
 
 POSLOG6 = Path(__file__).parents[1] / "pos" / "data" / "arts-poslog-6.0-sample.xml"
 DAY = (datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 3, tzinfo=UTC))
-BADGES = (
-    '{"store": "s1", "door": "D-1", "kind": "badge", "badge": "B7", "result": "granted", "at_utc": "2026-03-02T10:00:00Z"}\n'
-    '{"store": "s1", "door": "D-1", "kind": "badge", "badge": "B8", "result": "denied", "at_utc": "2026-03-02T10:01:00Z"}\n'
-)  # fmt: skip
+BADGE = '{"store": "s1", "door": "D-1", "kind": "badge", "badge": "%s", "result": "%s", "at_utc": "%s"}\n'
+BADGES = BADGE % ("B7", "granted", "2026-03-02T10:00:00Z") + BADGE % ("B8", "denied", "2026-03-02T10:01:00Z")
 
 
 def _site(tmp_path: Path, access_drop: Path) -> SiteConfig:
