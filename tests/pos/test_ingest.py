@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from storewatch.cli.app import main
+from storewatch.ingest.dropfolder import DropFolder
 from storewatch.pos.config import PosConfig
 from storewatch.pos.model import LineItem, LineKind
 from storewatch.pos.service import PosIngestService
-from storewatch.ingest.dropfolder import DropFolder
 from storewatch.store.db import Database, default_url
 from storewatch.store.migrate import upgrade
 from tests.pos.conftest import T0, make_tx, sale

@@ -11,12 +11,14 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import OperationalError
 
+from storewatch.cli.app import main
 from storewatch.config.schema import SiteConfig
 from storewatch.ingest.sources import site_workers
 from storewatch.pos.config import NatsSource, PosConfig
 from storewatch.pos.nats import PosNatsSource
 from storewatch.pos.service import PosIngestService
-from storewatch.store.db import Database
+from storewatch.store.db import Database, default_url, open_database
+from storewatch.store.migrate import upgrade
 from storewatch.sync.jetstream import NatsLink
 from tests.pos.conftest import make_tx, sale
 from tests.sync.conftest import nats_server  # noqa: F401  (the fixture)
@@ -127,3 +129,20 @@ def test_the_runner_makes_a_worker_for_pos_sources_nats(
         assert (status.health.value, status.done, status.records_accepted) == ("ok", 1, 1)
     finally:
         worker.stop()
+
+
+def test_pos_nats_command_reads_the_given_number_of_messages(
+    nats_server: NatsServer,  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    site = tmp_path / "pos.yaml"
+    site.write_text(f"pos:\n  sources:\n    nats: {{url: '{nats_server.url}'}}\n")
+    upgrade(default_url(tmp_path))
+    with open_database(default_url(tmp_path)) as db:  # the stream and consumer made first, then a message sent
+        made = PosNatsSource(NatsSource(url=nats_server.url), PosIngestService(db, PosConfig()))
+        made.step()
+        made.close()
+    _publish(nats_server.url, [("pos.transactions.9", make_tx(3).model_dump_json().encode())])
+    assert main(["pos", "nats", "--config", str(site), "--data-dir", str(tmp_path), "--messages", "1"]) == 0
+    assert "1 messages: 1 transactions accepted, 0 quarantined, 0 failed fetches" in capsys.readouterr().out

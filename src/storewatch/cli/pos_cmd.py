@@ -1,5 +1,5 @@
-"""``storewatch pos check|ingest|watch|mqtt``: read POS files offline, ingest them into the store, watch a drop
-folder, subscribe to an MQTT topic."""
+"""``storewatch pos check|ingest|watch|mqtt|nats``: read POS files offline, ingest them into the store, watch a drop
+folder, subscribe to an MQTT topic or read a NATS JetStream subject."""
 
 from __future__ import annotations
 
@@ -252,3 +252,45 @@ def mqtt_cmd(
         c = sub.counts
         print(f"{c.messages} messages: {c.accepted} transactions accepted, {c.quarantined} quarantined, "
               f"{c.failed} failed")  # fmt: skip
+
+
+@app.command("nats")
+def nats_cmd(
+    config: Annotated[Path, typer.Option("--config", help="The site file (or pos section) with pos.sources.nats.")],
+    data_dir: DataDirOpt = None,
+    database: DatabaseOpt = None,
+    messages: Annotated[
+        int | None, typer.Option(min=1, help="Exit after this many messages (default: run until stopped).")
+    ] = None,
+) -> None:
+    """Read pos.sources.nats (a JetStream stream, durable consumer) and ingest each message; a message is
+    acknowledged once stored. `storewatch run` does the same as a supervised worker: use this to run it alone."""
+    import time as clock
+
+    from storewatch.errors import ConfigError
+    from storewatch.ingest.worker import IngestWorker
+    from storewatch.pos.nats import PosNatsSource
+    from storewatch.pos.service import PosIngestService
+    from storewatch.runtime.health import Health
+
+    cfg = _config(config, None)
+    if cfg.sources.nats is None:
+        raise ConfigError(f"{config}: no pos.sources.nats section (url, stream and subjects)")
+    src = cfg.sources.nats
+    with open_store(data_dir, database) as db:
+        sub = PosNatsSource(src, PosIngestService(db, cfg))
+        worker = IngestWorker(sub.name, "pos-nats", sub.step, sub.counts, interval_s=0.0, close=sub.close)
+        print(f"reading {', '.join(src.subjects)} (stream {src.stream}) from {src.url}", file=sys.stderr)
+        try:
+            while messages is None or sub.counts.done + sub.counts.quarantined < messages:
+                clock.sleep(worker.run_once())
+                status = worker.status()
+                if status.health is not Health.OK:
+                    print(f"{status.health.value}: {status.reason}", file=sys.stderr)
+        except KeyboardInterrupt:
+            print("stopped", file=sys.stderr)
+        finally:
+            worker.stop()
+        c = sub.counts
+        print(f"{c.done + c.quarantined} messages: {c.records_accepted} transactions accepted, "
+              f"{c.records_quarantined} quarantined, {c.failures} failed fetches")  # fmt: skip
