@@ -118,10 +118,6 @@ class AccessIngestService:
         """A JSON, JSON Lines or CSV file of events (a drop folder's)."""
         return self.ingest(parse_access(path, default_tz=self.tz), str(path))
 
-    def ingest_bytes(self, body: bytes, source: str) -> AccessReport:
-        """A document received whole (an HTTP body)."""
-        return self.ingest(parse_access(body, source, default_tz=self.tz), source)
-
     def ingest(self, results: Iterable[AccessResultOrBad], source: str) -> AccessReport:
         events, bad = split(results)
         report = AccessReport(source, accepted=len(events), quarantined=bad)
