@@ -4,6 +4,7 @@ acknowledged only once stored, so one whose ingest failed (the database away) is
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -44,10 +45,8 @@ def _pending(source: PosNatsSource) -> tuple[int, int]:
 
 def _step(source: PosNatsSource) -> None:
     """One fetch; a fetch that timed out on a loaded machine is only tried again (as the worker would)."""
-    try:
+    with contextlib.suppress(TimeoutError):
         source.step()
-    except TimeoutError:
-        pass
 
 
 def _ready(source: PosNatsSource) -> None:
