@@ -137,3 +137,21 @@ def test_not_enabled_is_404(tmp_path: Path) -> None:
     with TestClient(create_app(settings)) as client:
         reply = client.post(ACCESS_PATH, content=GOOD.encode(), headers=_signed(GOOD.encode()))
     assert reply.status_code == 404 and "access.sources.http.enabled" in reply.json()["error"]
+
+
+def test_access_watch_once_moves_files_to_done_or_quarantine(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from storewatch.cli.app import main
+    from storewatch.store.migrate import upgrade
+
+    upgrade(default_url(tmp_path))
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "good.jsonl").write_text(GOOD)
+    (drop / "mixed.jsonl").write_text(GOOD + BAD)
+    assert main(["access", "watch", str(drop), "--data-dir", str(tmp_path), "--once", "--settle-s", "0"]) == 0
+    out = capsys.readouterr().out
+    assert f"{drop / 'done' / 'good.jsonl'}: 2 accepted, 0 quarantined" in out
+    assert f"{drop / 'quarantine' / 'mixed.jsonl'}: 2 accepted, 1 quarantined" in out
+    assert "at_utc" in (drop / "quarantine" / "mixed.jsonl.errors.json").read_text()

@@ -1,5 +1,5 @@
-"""``storewatch access check|ingest``: door access events (badge reads, door states) checked by the access rules
-offline, or ingested into the store."""
+"""``storewatch access check|ingest|watch``: door access events (badge reads, door states) checked by the access
+rules offline, ingested into the store, or taken from a drop folder."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from storewatch.cli.database import DatabaseOpt, DataDirOpt, open_store
+from storewatch.cli.dropfolder import FolderArg, IntervalOpt, OnceOpt, SettleOpt, watch_folder
 
 if TYPE_CHECKING:
     from storewatch.access.rules import AccessException, AccessRules
@@ -112,3 +113,28 @@ def ingest(
             bad += len(report.quarantined)
     if bad:
         raise typer.Exit(1)
+
+
+@app.command("watch")
+def watch(
+    folder: FolderArg,
+    data_dir: DataDirOpt = None,
+    database: DatabaseOpt = None,
+    config: SiteOpt = None,
+    tracks: TracksOpt = None,
+    timezone: TimezoneOpt = "UTC",
+    interval_s: IntervalOpt = 2.0,
+    settle_s: SettleOpt = 2.0,
+    once: OnceOpt = False,
+) -> None:
+    """Ingest each new event file of a folder, then move it to done/ or (with an .errors.json report)
+    quarantine/. (`storewatch run` watches the site's access.sources.drop_folders itself.)"""
+    from zoneinfo import ZoneInfo
+
+    from storewatch.access.service import AccessIngestService
+    from storewatch.store.access import AccessRepository
+
+    rules, door_tracks = _rules(config, tracks)
+    with open_store(data_dir, database) as db:
+        service = AccessIngestService(AccessRepository(db), rules, door_tracks, ZoneInfo(timezone))
+        watch_folder(folder, service.ingest_file, "access-drop-folder", interval_s, settle_s, once)

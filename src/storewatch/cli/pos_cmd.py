@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from storewatch.cli.database import DatabaseOpt, DataDirOpt, open_store
+from storewatch.cli.dropfolder import FolderArg, IntervalOpt, OnceOpt, SettleOpt, watch_folder
 
 if TYPE_CHECKING:
     from storewatch.pos.config import PosConfig
@@ -186,34 +187,22 @@ def ingest(
 
 @app.command("watch")
 def watch(
-    folder: Annotated[Path, typer.Argument(help="The drop folder (done/ and quarantine/ are made inside it).")],
+    folder: FolderArg,
     data_dir: DataDirOpt = None,
     database: DatabaseOpt = None,
     config: PosConfigOpt = None,
     timezone: TimezoneOpt = None,
-    interval_s: Annotated[float, typer.Option(min=0.1, max=3600.0, help="Seconds between polls.")] = 2.0,
-    settle_s: Annotated[float, typer.Option(min=0.0, max=3600.0, help="A file must be unchanged this long.")] = 2.0,
-    once: Annotated[bool, typer.Option("--once", help="Ingest what is there now and exit.")] = False,
+    interval_s: IntervalOpt = 2.0,
+    settle_s: SettleOpt = 2.0,
+    once: OnceOpt = False,
 ) -> None:
-    """Ingest each new file of a folder, then move it to done/ or (with an .errors.json report) quarantine/."""
-    from storewatch.errors import StorewatchError
-    from storewatch.ingest.dropfolder import DropFolder
+    """Ingest each new file of a folder, then move it to done/ or (with an .errors.json report) quarantine/.
+    (`storewatch run` watches the site's pos.sources.drop_folders itself.)"""
     from storewatch.pos.service import PosIngestService
 
-    if not folder.is_dir():
-        raise StorewatchError(f"{folder}: no such folder", fix="create the drop folder first")
     cfg = _config(config, timezone)
     with open_store(data_dir, database) as db:
-        drop = DropFolder(folder, PosIngestService(db, cfg).ingest_file, settle_s)
-        if once:
-            for outcome in drop.poll_once():
-                r = outcome.report
-                print(f"{outcome.moved_to}: {r.accepted} accepted, {len(r.quarantined)} quarantined")
-            return
-        try:
-            drop.run(interval_s)
-        except KeyboardInterrupt:
-            print("stopped", file=sys.stderr)
+        watch_folder(folder, PosIngestService(db, cfg).ingest_file, "pos-drop-folder", interval_s, settle_s, once)
 
 
 @app.command("mqtt")
