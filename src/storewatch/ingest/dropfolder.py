@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -81,13 +80,6 @@ class DropFolder:
             log.info("drop folder %s: %s: %d accepted, %d quarantined",
                      self.folder.name, path.name, report.accepted, len(report.quarantined))  # fmt: skip
         return outcomes
-
-    def run(self, interval_s: float = 2.0, stop: threading.Event | None = None) -> None:
-        """Poll until ``stop`` is set (``storewatch pos watch``; the runner supervises ``poll_once`` itself)."""
-        stop = stop or threading.Event()
-        while not stop.is_set():
-            self.poll_once()
-            stop.wait(interval_s)
 
     def _move(self, path: Path, report: FileReport) -> Path:
         target_dir = self.quarantine if report.quarantined else self.done
