@@ -3,11 +3,14 @@ per ``pos.sources.drop_folders`` and ``access.sources.drop_folders`` entry, and 
 (MQTT keeps its own ``storewatch pos mqtt`` process; HTTP is the dashboard app's.)
 
 A drop folder given as a relative path is taken in the data folder; it is made when missing, so a POS can start
-writing into it. Each worker has its own ingest service (no state shared between threads but the database).
+writing into it (one that cannot be made is not fatal: its worker is ``degraded`` saying the folder is
+missing, and takes it up once it is there). Each worker has its own ingest service (no state shared between
+threads but the database).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +27,8 @@ if TYPE_CHECKING:
     from storewatch.config.schema import SiteConfig
     from storewatch.pos.service import PosIngestService
     from storewatch.store.db import Database
+
+log = logging.getLogger(__name__)
 
 
 def folder_path(source: DropFolderSource, data_dir: Path) -> Path:
@@ -61,7 +66,10 @@ def site_workers(
         folders.append(("access", source, access_service(site, db, data_dir).ingest_file))
     for kind, source, ingest in folders:
         path = folder_path(source, data_dir)
-        path.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # not fatal: the worker reports the folder missing until it is there
+            log.warning("drop folder %s cannot be made: %s", path, exc.strerror or exc)
         folder = DropFolder(path, ingest, source.settle_s)
         workers.append(
             IngestWorker(f"{kind}-drop:{path}", f"{kind}-drop-folder", folder.poll_once, folder.counts,
