@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from storewatch.pos.model import Transaction
     from storewatch.pos.records import Quarantined
 
-app = typer.Typer(help="POS transactions: check files, ingest them, watch a drop folder.", no_args_is_help=True)
+app = typer.Typer(
+    help="POS transactions: check files, ingest them, watch a drop folder, read MQTT or NATS.", no_args_is_help=True
+)
 
 FilesArg = Annotated[list[Path], typer.Argument(help="POSLog XML (2.x, 6.0), JSON/JSON Lines or CSV files.")]
 PosConfigOpt = Annotated[
