@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import insert, select
+import pytest
+from sqlalchemy import delete, insert, select, text
 
 from storewatch.pos.config import PosConfig
 from storewatch.pos.model import LineItem, LineKind, LinkReason, TransactionLink, TransactionRef
 from storewatch.pos.service import PosIngestService
 from storewatch.store.db import Database, open_database
-from storewatch.store.migrate import current, differences, upgrade
+from storewatch.store.migrate import current, differences, downgrade, upgrade
 from storewatch.store.pos import transaction_row
 from storewatch.store.pos_models import PosExceptionRow, PosTransactionRow
 from tests.pos.conftest import T0, make_tx, sale
@@ -110,3 +111,21 @@ def test_migration_0010_rekeys_stored_transactions_and_their_exceptions(db_url: 
         assert service.ingest([tuesday], "next day").inserted == 1
         stored = service.repo.transaction("9", "2", MONDAY, 1)
         assert stored is not None and stored.net_minor == 200
+
+
+def test_downgrade_below_0010_refuses_while_two_days_share_a_number(db_url: str) -> None:
+    upgrade(db_url)
+    with open_database(db_url) as db:
+        service = PosIngestService(db, PosConfig())
+        monday = make_tx(1, (sale(1, 500), sale(3, 200), VOID), business_day=MONDAY)
+        service.ingest([monday, make_tx(1, business_day=TUESDAY, end=T0 + timedelta(days=1))], "two days")
+    with pytest.raises(
+        RuntimeError, match=r"same store, register and sequence on different business days \(e.g. 9/2/1\)"
+    ):
+        downgrade(db_url, "0009")
+    with open_database(db_url) as db, db.engine.begin() as conn:
+        conn.execute(delete(PosTransactionRow.__table__).where(PosTransactionRow.business_day == TUESDAY))  # type: ignore[arg-type]
+    downgrade(db_url, "0009")
+    with open_database(db_url) as db, db.engine.connect() as conn:
+        assert conn.execute(text("SELECT id FROM pos_transactions")).scalars().all() == ["9/2/1"]
+        assert conn.execute(text("SELECT id FROM pos_exceptions")).scalars().all() == ["void_line:9/2/1"]
