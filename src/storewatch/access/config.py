@@ -68,13 +68,15 @@ class ClipConfig(_Strict):
 
 class AccessHttpSource(_Strict):
     """``POST /api/v1/access/events`` on the dashboard app, signed as the POS endpoint is (HMAC-SHA256 over
-    ``<timestamp>.<body>`` in ``X-Storewatch-Signature`` with this source's own secret)."""
+    ``<timestamp>.<body>`` in ``X-Storewatch-Signature`` with this source's own secret) or sent with an API token
+    holding ``access.ingest`` (for the token's stores)."""
 
     enabled: bool = Field(False, description="Whether the dashboard app accepts access events over HTTP.")
     secret_env: str = Field(
         "STOREWATCH_ACCESS_SECRET",
         pattern=r"^[A-Z_][A-Z0-9_]{0,63}$",
-        description="Environment variable holding the shared secret (never the secret itself in the site file).",
+        description="Environment variable holding the shared secret (never the secret itself in the site file); "
+        "unset: API tokens only.",
     )
     max_body_mb: float = Field(8.0, gt=0.0, le=1024.0, description="Largest body accepted (413 beyond).")
 

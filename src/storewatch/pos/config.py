@@ -163,13 +163,15 @@ class DropFolderSource(_Strict):
 
 class HttpSource(_Strict):
     """``POST /api/v1/pos/transactions`` on the dashboard app, signed with a shared secret (HMAC-SHA256 over
-    ``<timestamp>.<body>`` in ``X-Storewatch-Signature``, as the sync endpoint and the alert webhooks)."""
+    ``<timestamp>.<body>`` in ``X-Storewatch-Signature``, as the sync endpoint and the alert webhooks) or sent with
+    an API token holding ``pos.ingest``."""
 
     enabled: bool = Field(False, description="Whether the dashboard app accepts POS transactions over HTTP.")
     secret_env: str = Field(
         "STOREWATCH_POS_SECRET",
         pattern=r"^[A-Z_][A-Z0-9_]{0,63}$",
-        description="Environment variable holding the shared secret (never the secret itself in the site file).",
+        description="Environment variable holding the shared secret (never the secret itself in the site file); "
+        "unset: API tokens only.",
     )
     max_body_mb: float = Field(32.0, gt=0.0, le=1024.0, description="Largest body accepted (413 beyond).")
 
