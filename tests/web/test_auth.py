@@ -58,8 +58,15 @@ def test_every_route_is_public_or_requires_a_login(app_client: TestClient) -> No
 
 def test_public_operations_are_the_login_page_and_health(app_client: TestClient) -> None:
     public = sorted((r.path, m) for r in api_routes(app_client.app) if PUBLIC in r.tags for m in r.methods)  # type: ignore[arg-type]
-    # the POS endpoint needs no login: its body is signed with the shared secret (storewatch.pos.http)
-    assert public == [("/api/v1/pos/transactions", "POST"), ("/healthz", "GET"), ("/login", "GET"), ("/login", "POST")]
+    # the integration endpoints need no login: a body signed with the shared secret, or an API token
+    # (storewatch.ingest.http)
+    assert public == [
+        ("/api/v1/access/events", "POST"),
+        ("/api/v1/pos/transactions", "POST"),
+        ("/healthz", "GET"),
+        ("/login", "GET"),
+        ("/login", "POST"),
+    ]
 
 
 def test_an_unguarded_route_is_refused_when_the_app_is_built() -> None:

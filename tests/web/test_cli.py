@@ -19,7 +19,13 @@ def test_openapi_tags_the_operations_that_need_no_login_public() -> None:
     document = json.loads(result.stdout)
     operations = {(path, method): op for path, item in document["paths"].items() for method, op in item.items()}
     public = sorted(k for k, op in operations.items() if "public" in op["tags"])
-    assert public == [("/api/v1/pos/transactions", "post"), ("/healthz", "get"), ("/login", "get"), ("/login", "post")]
+    assert public == [
+        ("/api/v1/access/events", "post"),
+        ("/api/v1/pos/transactions", "post"),
+        ("/healthz", "get"),
+        ("/login", "get"),
+        ("/login", "post"),
+    ]
     assert all(op.get("tags") for op in operations.values())
     assert ("/api/v1/alerts/{alert_id}/acknowledge", "post") in operations
 

@@ -29,9 +29,11 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from storewatch import __version__
+from storewatch.access.http import AccessHttpEndpoint
+from storewatch.ingest.http import Authorize, Grant, RefusedError
+from storewatch.ingest.sources import access_service, pos_service
 from storewatch.media.config import open_media_store
 from storewatch.pos.http import PosHttpEndpoint
-from storewatch.pos.service import PosIngestService, TrackSource
 from storewatch.runtime.alerting import link_secret
 from storewatch.store.db import Database, default_url, open_database
 from storewatch.store.migrate import upgrade
@@ -67,11 +69,11 @@ from storewatch.web.routes import (
     config_pages,
     hub,
     incident_pages,
+    integrations,
     inventory,
     jobs,
     media,
     pages,
-    pos,
     public,
     settings_pages,
     store_switch,
@@ -79,6 +81,7 @@ from storewatch.web.routes import (
 )
 from storewatch.web.routes.common import COMING_SOON, NAV, NAV_NEEDS
 from storewatch.web.rules_service import RulesService
+from storewatch.web.scope import StoreScope
 from storewatch.web.services import AlertService, EstateService, EventService
 from storewatch.web.settings import WebSettings
 from storewatch.web.site_source import OnSaved, SiteSource
@@ -145,7 +148,7 @@ def create_app(
     templates = _templates()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     routers = (public, pages, incident_pages, jobs, api, api_incidents, media, store_switch, cameras, config_pages,
-               audit_pages, users_pages, settings_pages, pos, inventory)  # fmt: skip
+               audit_pages, users_pages, settings_pages, integrations, inventory)  # fmt: skip
     for module in routers:
         app.include_router(module.router)
     if settings.hub:  # a hub's database: the registry's stores, the hub page
@@ -174,6 +177,8 @@ def _context(
     upgrade(db)
     trail = AuditTrail(db)
     audit = audit or TrailAccessAudit(trail)
+    tokens = TokenService(db, audit)
+    authorize = token_authorizer(tokens)
     directory = (
         RegistryDirectory(db, settings.timezone) if settings.hub else StoreDirectory(settings.site, settings.timezone)
     )
@@ -218,10 +223,11 @@ def _context(
         clips=clips,
         unblur=UnblurGrants(),
         audit=trail,
-        tokens=TokenService(db, audit),
+        tokens=tokens,
         accounts=UserAdminService(db, audit),
         hub_media=hub_media,
-        pos=_pos_endpoint(settings, db),
+        pos=_pos_endpoint(settings, db, authorize),
+        access=_access_endpoint(settings, db, authorize),
     )
 
 
@@ -232,21 +238,47 @@ def _hub_media(settings: WebSettings) -> HubMedia:
     return HubMedia(settings.media_dir, fetcher=fetcher, bucket=bucket)
 
 
-def _pos_endpoint(settings: WebSettings, db: Database) -> PosHttpEndpoint | None:
-    """The POS HTTP endpoint when the site file enables it and its secret is in the environment."""
+def token_authorizer(tokens: TokenService) -> Authorize:
+    """How the integration endpoints take an API token: valid, and holding the endpoint's capability."""
+
+    def authorize(text: str, capability: str) -> Grant:
+        user = tokens.user_for(text)
+        if user is None:
+            raise RefusedError(401, "unknown, revoked or expired API token")
+        if not user.can(Capability(capability)):
+            raise RefusedError(403, f"this API token lacks the {capability} capability")
+        return Grant(f"token:{user.username}", StoreScope.of(user.stores).stores)
+
+    return authorize
+
+
+def _secret(section: str, env: str) -> str | None:
+    """The shared secret in the environment variable ``env`` (16+ characters), or None: API tokens only."""
+    secret = os.environ.get(env, "")
+    if len(secret) < 16:
+        log.warning("%s over HTTP: %s holds no secret of 16+ characters: only API tokens are accepted", section, env)
+        return None
+    return secret
+
+
+def _pos_endpoint(settings: WebSettings, db: Database, authorize: Authorize) -> PosHttpEndpoint | None:
+    """The POS HTTP endpoint when the site file enables it."""
     site = settings.site
     if site is None or not site.pos.sources.http.enabled:
         return None
     http = site.pos.sources.http
-    secret = os.environ.get(http.secret_env, "")
-    if len(secret) < 16:
-        log.warning("POS over HTTP is enabled but %s holds no secret of 16+ characters: not served", http.secret_env)
+    service = pos_service(site, db, settings.data_dir)
+    return PosHttpEndpoint(service, _secret("POS", http.secret_env), int(http.max_body_mb * 2**20), authorize)
+
+
+def _access_endpoint(settings: WebSettings, db: Database, authorize: Authorize) -> AccessHttpEndpoint | None:
+    """The door-access HTTP endpoint when the site file enables it."""
+    site = settings.site
+    if site is None or not site.access.sources.http.enabled:
         return None
-    tracks = TrackSource(
-        settings.data_dir / "tracks", {f"{s.id}/{c.id}": c.zones for s in site.stores for c in s.cameras}
-    )
-    service = PosIngestService(db, site.pos, tracks if site.pos.tills else None)
-    return PosHttpEndpoint(service, secret, int(http.max_body_mb * 2**20))
+    http = site.access.sources.http
+    service = access_service(site, db, settings.data_dir)
+    return AccessHttpEndpoint(service, _secret("access", http.secret_env), int(http.max_body_mb * 2**20), authorize)
 
 
 def _templates() -> Jinja2Templates:

@@ -21,6 +21,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
+from storewatch.access.http import AccessHttpEndpoint
 from storewatch.pos.http import PosHttpEndpoint
 from storewatch.store.db import Database
 from storewatch.web.access_service import UserAdminService
@@ -85,6 +86,8 @@ class WebContext:
     """At a hub: evidence fetched from the stores on demand."""
     pos: PosHttpEndpoint | None = None
     """``POST /api/v1/pos/transactions``, when the site file enables it (``pos.sources.http``)."""
+    access: AccessHttpEndpoint | None = None
+    """``POST /api/v1/access/events``, when the site file enables it (``access.sources.http``)."""
 
 
 def get_context(request: Request) -> WebContext:
