@@ -140,7 +140,7 @@ def erase(
     where = _Context(config, data_dir)
     with open_store(where.folder if database is None else None, database) as db:
         requests = where.requests(db)
-        report = requests.finder.find(reference)
+        report = requests.report(reference)
         if report.held:
             requests.erase(report, actor_name(by), reason)  # raises: names the held incidents
         if not yes:

@@ -71,6 +71,7 @@ from storewatch.web.routes import (
     media,
     pages,
     pos,
+    privacy_pages,
     public,
     settings_pages,
     store_switch,
@@ -81,6 +82,7 @@ from storewatch.web.rules_service import RulesService
 from storewatch.web.services import AlertService, EstateService, EventService
 from storewatch.web.settings import WebSettings
 from storewatch.web.site_source import OnSaved, SiteSource
+from storewatch.web.subject_service import SubjectService
 from storewatch.web.tokens import TokenService
 
 log = logging.getLogger(__name__)
@@ -144,7 +146,7 @@ def create_app(
     templates = _templates()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     routers = (public, pages, incident_pages, jobs, api, api_incidents, media, store_switch, cameras, config_pages,
-               audit_pages, users_pages, settings_pages, pos)  # fmt: skip
+               audit_pages, privacy_pages, users_pages, settings_pages, pos)  # fmt: skip
     for module in routers:
         app.include_router(module.router)
     if settings.hub:  # a hub's database: the registry's stores, the hub page
@@ -198,6 +200,7 @@ def _context(
     signer = SessionSigner(link_secret(settings.secret_path), settings.session_ttl_s)
     estate = (HubEstateService if settings.hub else EstateService)(reads, directory)
     site = SiteSource(settings.site_path, settings.site, on_site_saved)
+    jobs = JobRunner(workers=1)
     return WebContext(
         settings=settings,
         db=db,
@@ -213,12 +216,13 @@ def _context(
         cameras=CameraService(CameraReads(db), site, estate, links, live),
         geometry=GeometryService(site),
         rules=RulesService(site),
-        jobs=JobRunner(workers=1),
+        jobs=jobs,
         clips=clips,
         unblur=UnblurGrants(),
         audit=trail,
         tokens=TokenService(db, audit),
         accounts=UserAdminService(db, audit),
+        subjects=SubjectService(db, settings.data_dir, settings.media_dir, clips.protected, jobs),
         hub_media=hub_media,
         pos=_pos_endpoint(settings, db),
     )

@@ -41,6 +41,7 @@ from storewatch.web.rules_service import RulesService
 from storewatch.web.scope import StoreScope
 from storewatch.web.services import AlertService, EstateService, EventService
 from storewatch.web.settings import WebSettings
+from storewatch.web.subject_service import SubjectService
 from storewatch.web.tokens import TokenService
 from storewatch.web.users import User
 
@@ -81,6 +82,7 @@ class WebContext:
     audit: AuditTrail
     tokens: TokenService
     accounts: UserAdminService
+    subjects: SubjectService
     hub_media: HubMedia | None = None
     """At a hub: evidence fetched from the stores on demand."""
     pos: PosHttpEndpoint | None = None
