@@ -16,7 +16,7 @@ from storewatch.web import create_app
 from storewatch.web.access_audit import AccessAudit
 from storewatch.web.auth import COOKIE, CSRF_HEADER, LOCK_AFTER, LOGIN_FAILED
 from storewatch.web.users import UserRepository
-from tests.web.conftest import csrf_token, login, settings_for
+from tests.web.conftest import csrf_token, login, login_form, settings_for
 from tests.web.seed import ADMIN, GUARD, Seeded
 
 
@@ -47,18 +47,18 @@ def client(seeded: Seeded, audit: Recorder) -> Iterator[TestClient]:
 
 def _fail(client: TestClient, username: str, times: int = 1) -> None:
     for _ in range(times):
-        response = client.post("/login", data={"username": username, "password": "not it at all"})
+        response = login_form(client, {"username": username, "password": "not it at all"})
         assert response.status_code == 401 and LOGIN_FAILED in response.text
 
 
 def _try(client: TestClient, who: tuple[str, str]) -> int:
-    return client.post("/login", data={"username": who[0], "password": who[1]}).status_code
+    return login_form(client, {"username": who[0], "password": who[1]}).status_code
 
 
 # --- lockout ---------------------------------------------------------------------------------------------------------
 def test_five_wrong_passwords_lock_the_account_with_the_same_message(client: TestClient, audit: Recorder) -> None:
     _fail(client, GUARD[0], LOCK_AFTER)
-    response = client.post("/login", data={"username": GUARD[0], "password": GUARD[1]})
+    response = login_form(client, {"username": GUARD[0], "password": GUARD[1]})
     assert response.status_code == 401 and LOGIN_FAILED in response.text  # the right password: still refused
     assert COOKIE not in response.headers.get("set-cookie", "")
     assert _try(client, ADMIN) == 303  # another account is not locked
@@ -90,7 +90,7 @@ def test_an_address_with_many_failures_waits_whatever_name_it_tries(client: Test
     limiter.max_failures = 3
     for name in ("x1", "x2", "x3"):
         _fail(client, name)
-    response = client.post("/login", data={"username": ADMIN[0], "password": ADMIN[1]})
+    response = login_form(client, {"username": ADMIN[0], "password": ADMIN[1]})
     assert response.status_code == 429 and "Too many failed logins from here" in response.text
 
 

@@ -354,8 +354,32 @@ _TITLES = {
 }
 
 
+BODY_NOT_AN_OBJECT = frozenset({"model_attributes_type", "dict_type", "model_type"})
+
+
 def _problem(error: Any) -> dict[str, str]:
-    loc = [str(x) for x in error.get("loc", ()) if x not in ("body", "query", "path", "form")]
+    """One validation error as ``{field, message}``; a body that is not JSON, not a JSON object or missing is named
+    as such (``field: body``), whatever operation it was sent to.
+
+    >>> _problem({"type": "json_invalid", "loc": ("body", 6), "msg": "JSON decode error", "ctx": {"error": "x"}})
+    {'field': 'body', 'message': 'the body is not valid JSON (x at character 6)'}
+    >>> _problem({"type": "dict_type", "loc": ("body",), "msg": "Input should be a valid dictionary"})["message"]
+    'the body must be a JSON object ({"name": value, ...}), not a list, string or number'
+    """
+    kind, where = error.get("type"), tuple(error.get("loc", ()))
+    if kind == "json_invalid":
+        reason = str((error.get("ctx") or {}).get("error") or "it cannot be read")
+        at = f" at character {where[1]}" if len(where) > 1 and isinstance(where[1], int) else ""
+        return {"field": "body", "message": f"the body is not valid JSON ({reason}{at})"}
+    if where == ("body",) and isinstance(error.get("input"), bytes) and kind in BODY_NOT_AN_OBJECT:
+        return {"field": "body", "message": "the body was not sent as JSON: send it with Content-Type: "
+                "application/json"}  # fmt: skip
+    if where == ("body",) and kind in BODY_NOT_AN_OBJECT:
+        return {"field": "body", "message": 'the body must be a JSON object ({"name": value, ...}), not a list, '
+                "string or number"}  # fmt: skip
+    if where == ("body",) and kind == "missing":
+        return {"field": "body", "message": "send a JSON object as the body, with Content-Type: application/json"}
+    loc = [str(x) for x in where if x not in ("body", "query", "path", "form")]
     return {"field": ".".join(loc) or "request", "message": str(error.get("msg", "invalid"))}
 
 
