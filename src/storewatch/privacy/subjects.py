@@ -14,7 +14,7 @@ recorded track rows (``tracks/<store>/<camera>/<day>.csv``, the camera-days of t
 names a track outside the request is *shared*: it is about someone else too, so it is reported but an erasure keeps
 it (its track numbers alone no longer lead to anyone once the tracks are gone).
 
-Not covered: finding a person by a picture of them (no appearance search exists yet), copies in a media bucket
+Not covered: finding a person by a picture of them (no appearance features are stored), copies in a media bucket
 (``runtime.media.kind: s3``; retention purges them by age), continuous recordings and POS records (not linked to
 tracks). The ``SubjectReport`` holds ids, paths, counts and bytes, never pictures or boxes: it is what the audit
 log's ``subject_request`` row counts (``subject_actions`` exports and erases).
