@@ -36,8 +36,11 @@ def test_serve_on_a_new_data_folder_makes_the_first_admin_with_a_password_shown_
         found = re.search(r"created the first user: admin, password (\S+)", server.output())
         assert found, server.output()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
-        body = urllib.parse.urlencode({"username": "admin", "password": found.group(1)}).encode()
-        with opener.open(f"{server.url}/login", body, timeout=10) as response:  # follows the redirect to /
+        with opener.open(f"{server.url}/login", timeout=10) as page:  # the form's CSRF token and its cookie
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page.read().decode())
+        assert token is not None
+        body = urllib.parse.urlencode({"username": "admin", "password": found.group(1), "csrf_token": token.group(1)})
+        with opener.open(f"{server.url}/login", body.encode(), timeout=10) as response:  # follows the redirect to /
             assert response.status == 200 and "Overview" in response.read().decode()
         with opener.open(f"{server.url}/api/v1/me", timeout=10) as response:
             assert json.load(response)["username"] == "admin"

@@ -45,7 +45,7 @@ def timezone_name(value: str) -> str:
 
 Slug = Annotated[str, AfterValidator(_slug)]
 CameraRef = Annotated[str, AfterValidator(_camera)]
-Timezone = Annotated[str, AfterValidator(_timezone)]
+Timezone = Annotated[str, AfterValidator(timezone_name)]
 """An IANA time zone name (``Europe/London``), checked."""
 
 

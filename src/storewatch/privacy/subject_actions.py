@@ -35,7 +35,16 @@ from storewatch.audit.chain import ActorKind, AuditAction
 from storewatch.errors import StorewatchError
 from storewatch.incidents.pack import build_pack
 from storewatch.io.tracks import CSV_HEADER
-from storewatch.privacy.subjects import HeldFile, Reference, SubjectFinder, SubjectReport, log_event_id, track_lines
+from storewatch.privacy.subjects import (
+    HeldFile,
+    Reference,
+    RefKind,
+    SubjectFinder,
+    SubjectNotFoundError,
+    SubjectReport,
+    log_event_id,
+    track_lines,
+)
 from storewatch.store.audit import AuditLog
 from storewatch.store.db import Database
 from storewatch.store.incidents import IncidentRepository
@@ -75,13 +84,42 @@ class Erasure:
         }
 
 
+class LegalHoldError(StorewatchError):
+    """An erasure refused: an incident holding the person's events is under legal hold."""
+
+
 class SubjectRequests:
+    """The requests of one requester kind: ``actor_kind`` and ``via`` go into every audit row (the CLI: ``cli``;
+    the dashboard: ``user`` via ``dashboard``); ``allows(store)`` limits them to the requester's stores (a report
+    reaching any other store is refused as not found, before anything is recorded or touched)."""
+
     def __init__(
-        self, database: Database, data_dir: Path, media_root: Path, actor_kind: ActorKind = ActorKind.CLI
+        self,
+        database: Database,
+        data_dir: Path,
+        media_root: Path,
+        actor_kind: ActorKind = ActorKind.CLI,
+        *,
+        via: str | None = None,
+        allows: Callable[[str], bool] | None = None,
     ) -> None:
-        self.db, self.actor_kind = database, actor_kind
+        self.db, self.actor_kind, self.via, self.allows = database, actor_kind, via, allows
         self.finder = SubjectFinder(database, data_dir, media_root)
         self.audit = AuditLog(database)
+
+    def report(self, reference: Reference) -> SubjectReport:
+        """What is held about the person (not recorded: ``find`` records it); ``SubjectNotFoundError`` when the
+        reference leads nowhere or to a store the requester may not see."""
+        if reference.kind is RefKind.TRACK and not self._allowed(reference.value.split("/", 1)[0]):
+            raise SubjectNotFoundError(f"no stored event names the track {reference.value!r}")
+        report = self.finder.find(reference)
+        stores = {*report.stores, *(i.store for i in report.incidents)}
+        if not all(self._allowed(s) for s in stores):
+            raise SubjectNotFoundError(f"nothing held about {reference} among your stores")
+        return report
+
+    def _allowed(self, store: str) -> bool:
+        return self.allows is None or self.allows(store)
 
     def _record(self, actor: str, kind: str, report: SubjectReport, **detail: Any) -> None:
         stores = report.stores
@@ -96,13 +134,14 @@ class SubjectRequests:
                 "reference": str(report.reference),
                 "stores": stores,
                 "counts": report.counts(),
+                **({"via": self.via} if self.via else {}),
                 **detail,
             },
         )
 
     # --- access -------------------------------------------------------------------------------------------------
     def find(self, reference: Reference, actor: str) -> SubjectReport:
-        report = self.finder.find(reference)
+        report = self.report(reference)
         self._record(actor, "find", report)
         return report
 
@@ -111,7 +150,7 @@ class SubjectRequests:
     ) -> tuple[SubjectReport, int]:
         """Write the pack (see the module doc); returns the report and how many files the pack's evidence holds."""
         say = progress or (lambda fraction, message: None)
-        report = self.finder.find(reference)
+        report = self.report(reference)
         files = [f.path for f in report.files if f.kind in PICTURE_KINDS]
         clips = [f for f in report.files if f.kind == "clip"]
         for i, clip in enumerate(clips):
@@ -159,7 +198,7 @@ class SubjectRequests:
             self._record(
                 actor, "erase", report, reason=reason.strip(), refused="legal_hold", held=[i.id for i in report.held]
             )
-            raise StorewatchError(
+            raise LegalHoldError(
                 f"incident(s) {ids} holding this person's events are under legal hold: nothing was erased",
                 fix="a hold keeps evidence on purpose; release it (`storewatch incidents hold ID --release`) only "
                 "when the erasure lawfully overrides it",

@@ -74,6 +74,7 @@ from storewatch.web.routes import (
     jobs,
     media,
     pages,
+    privacy_pages,
     public,
     settings_pages,
     store_switch,
@@ -85,6 +86,7 @@ from storewatch.web.scope import StoreScope
 from storewatch.web.services import AlertService, EstateService, EventService
 from storewatch.web.settings import WebSettings
 from storewatch.web.site_source import OnSaved, SiteSource
+from storewatch.web.subject_service import SubjectService
 from storewatch.web.tokens import TokenService
 
 log = logging.getLogger(__name__)
@@ -148,7 +150,7 @@ def create_app(
     templates = _templates()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     routers = (public, pages, incident_pages, jobs, api, api_incidents, media, store_switch, cameras, config_pages,
-               audit_pages, users_pages, settings_pages, integrations, inventory)  # fmt: skip
+    privacy_pages,
     for module in routers:
         app.include_router(module.router)
     if settings.hub:  # a hub's database: the registry's stores, the hub page
@@ -204,6 +206,7 @@ def _context(
     signer = SessionSigner(link_secret(settings.secret_path), settings.session_ttl_s)
     estate = (HubEstateService if settings.hub else EstateService)(reads, directory)
     site = SiteSource(settings.site_path, settings.site, on_site_saved)
+    jobs = JobRunner(workers=1)
     return WebContext(
         settings=settings,
         db=db,
@@ -219,12 +222,13 @@ def _context(
         cameras=CameraService(CameraReads(db), site, estate, links, live),
         geometry=GeometryService(site),
         rules=RulesService(site),
-        jobs=JobRunner(workers=1),
+        jobs=jobs,
         clips=clips,
         unblur=UnblurGrants(),
         audit=trail,
         tokens=tokens,
         accounts=UserAdminService(db, audit),
+        subjects=SubjectService(db, settings.data_dir, settings.media_dir, clips.protected, jobs),
         hub_media=hub_media,
         pos=_pos_endpoint(settings, db, authorize),
         access=_access_endpoint(settings, db, authorize),
@@ -383,8 +387,32 @@ _TITLES = {
 }
 
 
+BODY_NOT_AN_OBJECT = frozenset({"model_attributes_type", "dict_type", "model_type"})
+
+
 def _problem(error: Any) -> dict[str, str]:
-    loc = [str(x) for x in error.get("loc", ()) if x not in ("body", "query", "path", "form")]
+    """One validation error as ``{field, message}``; a body that is not JSON, not a JSON object or missing is named
+    as such (``field: body``), whatever operation it was sent to.
+
+    >>> _problem({"type": "json_invalid", "loc": ("body", 6), "msg": "JSON decode error", "ctx": {"error": "x"}})
+    {'field': 'body', 'message': 'the body is not valid JSON (x at character 6)'}
+    >>> _problem({"type": "dict_type", "loc": ("body",), "msg": "Input should be a valid dictionary"})["message"]
+    'the body must be a JSON object ({"name": value, ...}), not a list, string or number'
+    """
+    kind, where = error.get("type"), tuple(error.get("loc", ()))
+    if kind == "json_invalid":
+        reason = str((error.get("ctx") or {}).get("error") or "it cannot be read")
+        at = f" at character {where[1]}" if len(where) > 1 and isinstance(where[1], int) else ""
+        return {"field": "body", "message": f"the body is not valid JSON ({reason}{at})"}
+    if where == ("body",) and isinstance(error.get("input"), bytes) and kind in BODY_NOT_AN_OBJECT:
+        return {"field": "body", "message": "the body was not sent as JSON: send it with Content-Type: "
+                "application/json"}  # fmt: skip
+    if where == ("body",) and kind in BODY_NOT_AN_OBJECT:
+        return {"field": "body", "message": 'the body must be a JSON object ({"name": value, ...}), not a list, '
+                "string or number"}  # fmt: skip
+    if where == ("body",) and kind == "missing":
+        return {"field": "body", "message": "send a JSON object as the body, with Content-Type: application/json"}
+    loc = [str(x) for x in where if x not in ("body", "query", "path", "form")]
     return {"field": ".".join(loc) or "request", "message": str(error.get("msg", "invalid"))}
 
 

@@ -46,11 +46,13 @@ NAV = [
     ("jobs", "/jobs", "Jobs"),
     ("users", "/users", "Users"),
     ("audit", "/audit", "Audit log"),
+    ("privacy", "/privacy/subjects", "Subject requests"),
 ]
 NAV_NEEDS: dict[str, Capability] = {
     "analytics": Capability.VIEW,
     "inventory": Capability.VIEW,
     "audit": Capability.READ_AUDIT,
+    "privacy": Capability.PRIVACY_REQUESTS,
     "incidents": Capability.VIEW_INCIDENTS,
     "users": Capability.MANAGE_USERS,
 }
