@@ -57,7 +57,8 @@ NAV_NEEDS: dict[str, Capability] = {
     "users": Capability.MANAGE_USERS,
 }
 """Navigation items shown only to users with the capability (the others are for every dashboard user)."""
-COMING_SOON = ["Hub"]
+COMING_SOON: list[str] = []
+"""Navigation items announced but not built yet (none: a store's dashboard has no hub page; a hub adds its own)."""
 
 
 def render(
