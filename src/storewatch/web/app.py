@@ -71,6 +71,7 @@ from storewatch.web.routes import (
     media,
     pages,
     pos,
+    pos_pages,
     public,
     settings_pages,
     store_switch,
@@ -144,7 +145,7 @@ def create_app(
     templates = _templates()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     routers = (public, pages, incident_pages, jobs, api, api_incidents, media, store_switch, cameras, config_pages,
-               audit_pages, users_pages, settings_pages, pos)  # fmt: skip
+               audit_pages, users_pages, settings_pages, pos, pos_pages)  # fmt: skip
     for module in routers:
         app.include_router(module.router)
     if settings.hub:  # a hub's database: the registry's stores, the hub page

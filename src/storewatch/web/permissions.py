@@ -58,6 +58,7 @@ class Capability(StrEnum):
     READ_AUDIT = "audit.read"
     PRIVACY_REQUESTS = "privacy.requests"
     INGEST_POS = "pos.ingest"
+    VIEW_POS = "pos.view"
     DASHBOARD = "dashboard"
 
 
@@ -74,6 +75,7 @@ DESCRIPTIONS: dict[Capability, str] = {
     Capability.READ_AUDIT: "Read and export the audit log",
     Capability.PRIVACY_REQUESTS: "Run retention and subject-access requests",
     Capability.INGEST_POS: "Send point-of-sale transactions",
+    Capability.VIEW_POS: "See till exceptions per cashier, register and shift, and export their report",
     Capability.DASHBOARD: "Use the dashboard with a password (own settings)",
 }
 
@@ -81,10 +83,11 @@ _C = Capability
 _WORK = {_C.DASHBOARD, _C.VIEW, _C.ACKNOWLEDGE, _C.VIEW_INCIDENTS, _C.MANAGE_INCIDENTS, _C.EXPORT_EVIDENCE}
 CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.ADMIN: frozenset(Capability),
-    Role.REGIONAL_MANAGER: frozenset({*_WORK, _C.EDIT_CONFIG, _C.READ_AUDIT}),
-    Role.STORE_MANAGER: frozenset({*_WORK, _C.EDIT_CONFIG}),
+    Role.REGIONAL_MANAGER: frozenset({*_WORK, _C.EDIT_CONFIG, _C.READ_AUDIT, _C.VIEW_POS}),
+    Role.STORE_MANAGER: frozenset({*_WORK, _C.EDIT_CONFIG, _C.VIEW_POS}),
     Role.INVESTIGATOR: frozenset(
-        {_C.DASHBOARD, _C.VIEW, _C.VIEW_INCIDENTS, _C.MANAGE_INCIDENTS, _C.EXPORT_EVIDENCE, _C.VIEW_UNBLURRED}
+        {_C.DASHBOARD, _C.VIEW, _C.VIEW_INCIDENTS, _C.MANAGE_INCIDENTS, _C.EXPORT_EVIDENCE, _C.VIEW_UNBLURRED,
+         _C.VIEW_POS}
     ),
     Role.GUARD: frozenset({_C.DASHBOARD, _C.VIEW, _C.ACKNOWLEDGE, _C.VIEW_INCIDENTS, _C.MANAGE_INCIDENTS}),
     Role.PRIVACY_OFFICER: frozenset(

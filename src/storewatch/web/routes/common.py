@@ -42,6 +42,7 @@ NAV = [
     ("cameras", "/cameras", "Cameras"),
     ("rules", "/rules", "Rules"),
     ("analytics", "/analytics", "Analytics"),
+    ("pos", "/pos/exceptions", "Tills"),
     ("jobs", "/jobs", "Jobs"),
     ("users", "/users", "Users"),
     ("audit", "/audit", "Audit log"),
@@ -50,6 +51,7 @@ NAV_NEEDS: dict[str, Capability] = {
     "analytics": Capability.VIEW,
     "audit": Capability.READ_AUDIT,
     "incidents": Capability.VIEW_INCIDENTS,
+    "pos": Capability.VIEW_POS,
     "users": Capability.MANAGE_USERS,
 }
 """Navigation items shown only to users with the capability (the others are for every dashboard user)."""
