@@ -47,7 +47,7 @@ def pos_transactions(now: datetime) -> list[Transaction]:
         register = {"E1": "1", "E2": "3", "E3": "4", "E4": "5", "E5": "2"}[op]
         add(make_tx(100 + i, register=register, operator=op, end=start + timedelta(minutes=i), type=TransactionType.SIGN_ON, tenders=()))
         for n in range(22):
-            seq = 1000 * (i + 1) + n
+            seq = 10_000 + 100 * i + n
             end = start + timedelta(minutes=5 + 7 * n + i)
             lines: tuple[LineItem, ...] = (sale(1, 450, description="Bread"), sale(2, 1999, description="Whisky 70cl"))
             if (op == "E5" and n < 6) or (op == "E1" and n == 3):

@@ -102,7 +102,9 @@ class PosReportRepository:
         """``store/operator`` -> the name the till gave, from one of the cashier's transactions in the period."""
         t = PosTransactionRow
         newest = func.max(t.id)
-        stmt = select(newest).where(t.operator.is_not(None), t.business_day >= first_day, t.business_day <= last_day)
+        named = t.record.contains('"operator_name":')  # the JSON leaves out fields not given
+        stmt = select(newest).where(t.operator.is_not(None), named, t.business_day >= first_day,
+                                    t.business_day <= last_day)  # fmt: skip
         if stores is not None:
             stmt = stmt.where(t.store.in_(stores))
         with self.db.session() as session:
