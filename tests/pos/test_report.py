@@ -194,7 +194,9 @@ def test_pos_report_command(tmp_path: Path, store9: Path, capsys: pytest.Capture
     with open_database(default_url(data)) as db:
         exports = [e for e in AuditLog(db).list(newest_first=False) if e.action == "export"]
     assert [(e.actor, e.store, e.target, json.loads(e.detail)["format"]) for e in exports] == [
-        ("lp-desk", "9", "pos_exceptions", "pdf"), (exports[1].actor, "9", "pos_exceptions", "csv")]
+        ("lp-desk", "9", "pos_exceptions", "pdf"),
+        (exports[1].actor, "9", "pos_exceptions", "csv"),
+    ]
     assert main(["pos", "report", "--from", "2017-10-02", "--to", "2017-10-01", "--out", "x", *common]) == 2
     assert "the period ends (2017-10-01) before it starts" in capsys.readouterr().err
     assert main(["pos", "report", "--store", "77", "--from", "2017-10-01", "--out", "x", *common]) == 2

@@ -45,7 +45,16 @@ def pos_transactions(now: datetime) -> list[Transaction]:
 
     for i, op in enumerate(CASHIERS):
         register = {"E1": "1", "E2": "3", "E3": "4", "E4": "5", "E5": "2"}[op]
-        add(make_tx(100 + i, register=register, operator=op, end=start + timedelta(minutes=i), type=TransactionType.SIGN_ON, tenders=()))
+        add(
+            make_tx(
+                100 + i,
+                register=register,
+                operator=op,
+                end=start + timedelta(minutes=i),
+                type=TransactionType.SIGN_ON,
+                tenders=(),
+            )
+        )
         for n in range(22):
             seq = 10_000 + 100 * i + n
             end = start + timedelta(minutes=5 + 7 * n + i)
@@ -54,14 +63,24 @@ def pos_transactions(now: datetime) -> list[Transaction]:
                 lines = (*lines, _void(3, 1999))
             add(make_tx(seq, lines, register=register, operator=op, end=end, operator_name=f"Cashier {op[1]}"))
     e5 = CASHIERS.index("E5")
-    add(make_tx(SAMPLE_TX[2], (sale(1, 2599, description="Headphones"), _void(2, 2599), sale(3, 350, description="Gum")),
-                register="2", operator="E5", end=now - timedelta(minutes=4, seconds=40), operator_name="Cashier 5"))  # fmt: skip
+    sample = (sale(1, 2599, description="Headphones"), _void(2, 2599), sale(3, 350, description="Gum"))
+    add(make_tx(SAMPLE_TX[2], sample, register="2", operator="E5", end=now - timedelta(minutes=4, seconds=40),
+                operator_name="Cashier 5"))  # fmt: skip
     add(make_tx(5001, register="2", operator="E5", end=now - timedelta(minutes=3), type=TransactionType.NO_SALE,
                 tenders=(), reason="change for till"))  # fmt: skip
     refund = LineItem(number=1, kind=LineKind.RETURN, amount_minor=-4999, description="Jacket", reason="no receipt")
     add(make_tx(3050, (refund,), register="4", operator="E3", end=now - timedelta(minutes=50),
                 tenders=(Tender(kind="cash", amount_minor=-4999),)))  # fmt: skip
-    add(make_tx(100 + e5 + 10, register="2", operator="E5", end=now - timedelta(minutes=1), type=TransactionType.SIGN_OFF, tenders=()))
+    add(
+        make_tx(
+            100 + e5 + 10,
+            register="2",
+            operator="E5",
+            end=now - timedelta(minutes=1),
+            type=TransactionType.SIGN_OFF,
+            tenders=(),
+        )
+    )
     other = make_tx(OTHER_STORE_TX[2], (sale(1, 800), _void(2, 800)), register=OTHER_STORE_TX[1], operator="S2X",
                     end=now - timedelta(minutes=20))  # fmt: skip
     add(other.model_copy(update={"store": "12"}))

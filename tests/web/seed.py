@@ -31,7 +31,8 @@ from tests.web.pos_seed import POS_YAML, seed_pos
 
 ADMIN = ("ana", "correct horse battery")
 GUARD = ("bo", "guard password 2")
-SITE_YAML = """\
+SITE_YAML = (
+    """\
 site: {id: demo, name: Demo retail, timezone: Europe/Madrid}
 stores:
   - id: s1
@@ -45,7 +46,9 @@ stores:
     timezone: Europe/Lisbon
     cameras:
       - {id: entrance, name: Entrance, source: /dev/null}
-""" + POS_YAML
+"""
+    + POS_YAML
+)
 
 
 @dataclass
@@ -147,7 +150,8 @@ def add_event(
 
 def seed_site(data_dir: Path, now: datetime | None = None) -> Seeded:
     """A morning at two stores: a walk-out and loitering at s1 (alerts waiting), a camera covered at s1, a fight
-    at s2 acknowledged, an offline camera at s2, an older incident resolved; till transactions at both (``pos_seed``)."""
+    at s2 acknowledged, an offline camera at s2, an older incident resolved; till transactions at both
+    (``pos_seed``)."""
     now = now or datetime.now(UTC)
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / "site.yaml").write_text(SITE_YAML)

@@ -60,7 +60,10 @@ def test_filters_and_their_mistakes(admin: TestClient) -> None:
                             ({"from": "2026-03-02", "to": "2026-03-01"}, "the period ends"),
                             ({"cashier": "a/b"}, "is not a POS id")):  # fmt: skip
         response = admin.get("/pos/exceptions", params=params)
-        assert 400 <= response.status_code < 500 and message.lower() in response.text.lower(), (params, response.status_code)
+        assert 400 <= response.status_code < 500 and message.lower() in response.text.lower(), (
+            params,
+            response.status_code,
+        )
 
 
 def test_a_transaction_beside_its_video(admin: TestClient) -> None:
@@ -76,8 +79,9 @@ def test_a_transaction_beside_its_video(admin: TestClient) -> None:
 def test_with_privacy_on_a_till_clip_is_shown_only_faces_blurred(admin: TestClient, seeded: Seeded) -> None:
     with open_database(default_url(seeded.data_dir)) as db:
         tx = PosReportRepository(db).transactions(["9/2/5001"])["9/2/5001"]
-        add_event(db, seeded.data_dir, type_="behaviour.loitering", camera="s1/tills",
-                  at=tx.end_utc - timedelta(seconds=20), explanation="at the till", ended_after_s=30, route=None)  # fmt: skip
+        at = tx.end_utc - timedelta(seconds=20)
+        add_event(db, seeded.data_dir, type_="behaviour.loitering", camera="s1/tills", at=at,
+                  explanation="at the till", ended_after_s=30, route=None)  # fmt: skip
     html = admin.get("/pos/transactions/9/2/5001").text
     assert 'action="/media/protect"' in html and "Blur faces and show the clip" in html
     assert "<video" not in html  # the original is never linked

@@ -135,7 +135,8 @@ def report_pdf(report: ExceptionReport, store_label: Callable[[str], str] = str)
         f"the other cashiers of the store with at least {report.peer_min_transactions} transactions: the peers' "
         "median and MAD, the robust z-score 0.6745 (rate - median) / MAD and the ratio to the median, as the "
         "excessive_voids and excessive_refunds rules compute them per business day. Tx: completed retail "
-        "transactions. A dash: no baseline (no transactions, or no other cashier to compare with)."), small))  # fmt: skip
+        "transactions. A dash: no baseline (no transactions, or no other cashier to compare with)."),
+        small))  # fmt: skip
     codes = report.codes
     story.append(table(
         ["Cashier", "Store", "Tx", *codes, "Total", "Voids vs peers", "Refunds vs peers"],

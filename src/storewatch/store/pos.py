@@ -27,7 +27,6 @@ from storewatch.store.db import Database
 from storewatch.store.pos_models import PosExceptionRow, PosQuarantineRow, PosTransactionRow
 from storewatch.store.types import utcnow
 
-
 RETAIL = (TransactionType.SALE.value, TransactionType.RETURN.value, TransactionType.EXCHANGE.value)
 """The transaction types the cashier rates count."""
 

@@ -86,8 +86,15 @@ CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.REGIONAL_MANAGER: frozenset({*_WORK, _C.EDIT_CONFIG, _C.READ_AUDIT, _C.VIEW_POS}),
     Role.STORE_MANAGER: frozenset({*_WORK, _C.EDIT_CONFIG, _C.VIEW_POS}),
     Role.INVESTIGATOR: frozenset(
-        {_C.DASHBOARD, _C.VIEW, _C.VIEW_INCIDENTS, _C.MANAGE_INCIDENTS, _C.EXPORT_EVIDENCE, _C.VIEW_UNBLURRED,
-         _C.VIEW_POS}
+        {
+            _C.DASHBOARD,
+            _C.VIEW,
+            _C.VIEW_INCIDENTS,
+            _C.MANAGE_INCIDENTS,
+            _C.EXPORT_EVIDENCE,
+            _C.VIEW_UNBLURRED,
+            _C.VIEW_POS,
+        }
     ),
     Role.GUARD: frozenset({_C.DASHBOARD, _C.VIEW, _C.ACKNOWLEDGE, _C.VIEW_INCIDENTS, _C.MANAGE_INCIDENTS}),
     Role.PRIVACY_OFFICER: frozenset(

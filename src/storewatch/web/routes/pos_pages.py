@@ -126,7 +126,8 @@ def exceptions_page(
 
     return render(ctx, request, "pos_exceptions.html", user, 200 if not errors else 422, active="pos",
                   report=report, shown=shown, videos=videos, f=f, stores=svc.site_stores(scope), errors=errors,
-                  codes=list(ExceptionCode), query=query, link=link, keep={k: v for k, v in params.items() if k != "store"},
+                  codes=list(ExceptionCode), query=query, link=link,
+                  keep={k: v for k, v in params.items() if k != "store"},
                   page_lines=PAGE_LINES, stats_text=stats_text, filters_text=filters_text)  # fmt: skip
 
 
@@ -146,7 +147,7 @@ def exceptions_csv(scope: Scope, audit: Audit, svc: Service, f: Chosen) -> Respo
 
 
 @router.get("/pos/exceptions.pdf", response_class=Response, responses={200: {"content": {"application/pdf": {}}}},
-            summary="The exception report as PDF (summary per cashier with peer statistics, then every exception)")  # fmt: skip
+            summary="The exception report as PDF (per cashier with peer statistics, then every exception)")  # fmt: skip
 def exceptions_pdf(ctx: Ctx, scope: Scope, audit: Audit, svc: Service, f: Chosen) -> Response:
     report = svc.report(_query(svc, scope, f))
     audit.export("pos_exceptions", f.store, format="pdf", rows=len(report.lines), filters=f.params())
