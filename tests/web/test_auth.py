@@ -28,6 +28,9 @@ SAMPLE = {
     "user_id": "d" * 32,
     "job_id": "e" * 32,
     "token_id": "e" * 32,
+    "pos_store": "9",
+    "register": "2",
+    "sequence": "1",
 }
 
 
