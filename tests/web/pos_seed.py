@@ -28,9 +28,9 @@ SAMPLE_TX = ("9", "2", 5000)
 OTHER_STORE_TX = ("12", "7", 900)
 
 
-def _void(number: int, amount: int) -> LineItem:
+def _void(number: int, amount: int, description: str = "Whisky 70cl") -> LineItem:
     return LineItem(number=number, kind=LineKind.VOID, amount_minor=-amount, voids_line=number - 1,
-                    description="Whisky 70cl", quantity=-1)  # fmt: skip
+                    description=description, quantity=-1)  # fmt: skip
 
 
 def pos_transactions(now: datetime) -> list[Transaction]:
@@ -63,7 +63,7 @@ def pos_transactions(now: datetime) -> list[Transaction]:
                 lines = (*lines, _void(3, 1999))
             add(make_tx(seq, lines, register=register, operator=op, end=end, operator_name=f"Cashier {op[1]}"))
     e5 = CASHIERS.index("E5")
-    sample = (sale(1, 2599, description="Headphones"), _void(2, 2599), sale(3, 350, description="Gum"))
+    sample = (sale(1, 2599, description="Headphones"), _void(2, 2599, "Headphones"), sale(3, 350, description="Gum"))
     add(make_tx(SAMPLE_TX[2], sample, register="2", operator="E5", end=now - timedelta(minutes=4, seconds=40),
                 operator_name="Cashier 5"))  # fmt: skip
     add(make_tx(5001, register="2", operator="E5", end=now - timedelta(minutes=3), type=TransactionType.NO_SALE,
@@ -81,7 +81,7 @@ def pos_transactions(now: datetime) -> list[Transaction]:
             tenders=(),
         )
     )
-    other = make_tx(OTHER_STORE_TX[2], (sale(1, 800), _void(2, 800)), register=OTHER_STORE_TX[1], operator="S2X",
+    other = make_tx(OTHER_STORE_TX[2], (sale(1, 800, description="Wine"), _void(2, 800, "Wine")), register=OTHER_STORE_TX[1], operator="S2X",
                     end=now - timedelta(minutes=20))  # fmt: skip
     add(other.model_copy(update={"store": "12"}))
     return txs

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
-from storewatch.pos.peers import PeerStats
+from storewatch.pos.peers import Z_CAP, PeerStats
 from storewatch.pos.report import CashierRow, ExceptionReport, GroupRow
 
 CSV_COLUMNS = (
@@ -82,12 +82,14 @@ def filters_text(report: ExceptionReport) -> str:
 
 
 def stats_text(s: PeerStats | None) -> str:
-    """``3/40 = 7.5%, peers 2.0% (MAD 0.5%), z 7.4, x3.8, 4 peers`` or a dash."""
+    """``3/40 = 7.5%, peers 2.0% (MAD 0.5%), z 7.4, x3.8, 4 peers`` or a dash (``>999``: the peers' MAD or
+    median is 0 and the rate is above it)."""
     if s is None:
         return "-"
     v = s.values()
+    z, ratio = (">999" if x >= Z_CAP else str(x) for x in (v["robust_z"], v["ratio_to_median"]))
     return (f"{s.events}/{s.transactions} = {100 * s.rate:.1f}%, peers {100 * s.peer_median_rate:.1f}% "
-            f"(MAD {100 * s.peer_mad:.1f}%), z {v['robust_z']}, x{v['ratio_to_median']}, {s.peers} peers")  # fmt: skip
+            f"(MAD {100 * s.peer_mad:.1f}%), z {z}, x{ratio}, {s.peers} peers")  # fmt: skip
 
 
 def report_pdf(report: ExceptionReport, store_label: Callable[[str], str] = str) -> bytes:
@@ -107,7 +109,7 @@ def report_pdf(report: ExceptionReport, store_label: Callable[[str], str] = str)
 
     def table(head: list[str], rows: list[list[object]], widths: list[float]) -> Table:
         t = Table([[p(h) for h in head]] + [[p(c) for c in r] for r in rows], colWidths=[w * mm for w in widths],
-                  repeatRows=1)  # fmt: skip
+                  repeatRows=1, hAlign="LEFT")  # fmt: skip
         t.setStyle(TableStyle([
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8ecf2")),
             ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#b8c0cc")),
@@ -138,14 +140,15 @@ def report_pdf(report: ExceptionReport, store_label: Callable[[str], str] = str)
         "transactions. A dash: no baseline (no transactions, or no other cashier to compare with)."),
         small))  # fmt: skip
     codes = report.codes
+    heads = [c.replace("_", " ") for c in codes]
     story.append(table(
-        ["Cashier", "Store", "Tx", *codes, "Total", "Voids vs peers", "Refunds vs peers"],
+        ["Cashier", "Store", "Tx", *heads, "Total", "Voids vs peers", "Refunds vs peers"],
         [_cashier_cells(c, codes, store_label) for c in report.cashiers],
-        [34, 22, 16, *_code_widths(len(codes), 34 + 22 + 16 + 12 + 2 * 62), 12, 62, 62],
+        [34, 22, 14, *_code_widths(len(codes), 34 + 22 + 14 + 12 + 2 * 60), 12, 60, 60],
     ))  # fmt: skip
     for title, rows, volume in (("Per register", report.registers, True), ("Per shift", report.shifts, False)):
         story += [Spacer(1, 4 * mm), KeepTogether([Paragraph(title, styles["Heading2"]), table(
-            ["", "Store", *(["Tx"] if volume else []), *codes, "Total"],
+            ["", "Store", *(["Tx"] if volume else []), *heads, "Total"],
             [_group_cells(g, codes, store_label, volume) for g in rows],
             [70, 26, *([16] if volume else []), *_code_widths(len(codes), 70 + 26 + 16 + 14), 14],
         )])]  # fmt: skip
@@ -156,7 +159,7 @@ def report_pdf(report: ExceptionReport, store_label: Callable[[str], str] = str)
           ln.exception.register or "", ln.exception.operator or "", ln.exception.code.value, ln.amount, ln.details,
           ln.exception.explanation, ln.exception.clip.camera if ln.exception.clip else "none"]
          for ln in report.lines],
-        [28, 20, 16, 16, 30, 20, 46, 77, 24],
+        [28, 20, 16, 16, 30, 20, 46, 72, 24],
     ))  # fmt: skip
     out = io.BytesIO()
     doc = SimpleDocTemplate(out, pagesize=landscape(A4), leftMargin=10 * mm, rightMargin=10 * mm,
@@ -171,7 +174,7 @@ def report_pdf(report: ExceptionReport, store_label: Callable[[str], str] = str)
     return out.getvalue()
 
 
-def _code_widths(n: int, fixed: float, page_mm: float = 277.0) -> list[float]:
+def _code_widths(n: int, fixed: float, page_mm: float = 272.0) -> list[float]:
     """Widths (mm) of ``n`` count columns sharing what the ``fixed`` columns leave of the page."""
     return [min(24.0, max(10.0, (page_mm - fixed) / n))] * n if n else []
 
