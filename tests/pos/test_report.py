@@ -132,6 +132,8 @@ def test_shifts_by_sign_on_and_by_the_clock() -> None:
     assert book.shift_of("9", "2", "E9", at(12)).key == "day 2026-03-02"  # someone else at that register
     assert book.by_hours(at(0, 30)).key == "eve 2026-03-01"  # crossing midnight: the day it started
     assert book.by_hours(at(3)).key == "off-hours 2026-03-02"
+    with pytest.raises(ValidationError, match="write the time in quotes"):
+        ShiftHours.model_validate({"name": "x", "start": 360, "end": "14:00"})
     with pytest.raises(ValidationError, match="shift names must be unique"):
         PosReportConfig(shift_hours=(ShiftHours(name="a", start=time(1), end=time(2)),) * 2)
 

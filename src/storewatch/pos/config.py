@@ -206,6 +206,13 @@ class ShiftHours(_Strict):
     start: time = Field(description="Local start, HH:MM.")
     end: time = Field(description="Local end, HH:MM; at or before the start: the shift crosses midnight.")
 
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _clock_text(cls, value: object) -> object:
+        if isinstance(value, int):  # YAML 1.1 reads an unquoted 06:00 as the number 360
+            raise ValueError("write the time in quotes, e.g. '06:00' (unquoted, YAML reads it as a number)")
+        return value
+
     def covers(self, t: time) -> bool:
         if self.start < self.end:
             return self.start <= t < self.end
