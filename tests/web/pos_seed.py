@@ -81,8 +81,10 @@ def pos_transactions(now: datetime) -> list[Transaction]:
             tenders=(),
         )
     )
-    other = make_tx(OTHER_STORE_TX[2], (sale(1, 800, description="Wine"), _void(2, 800, "Wine")), register=OTHER_STORE_TX[1], operator="S2X",
-                    end=now - timedelta(minutes=20))  # fmt: skip
+    wine = (sale(1, 800, description="Wine"), _void(2, 800, "Wine"))
+    other = make_tx(
+        OTHER_STORE_TX[2], wine, register=OTHER_STORE_TX[1], operator="S2X", end=now - timedelta(minutes=20)
+    )
     add(other.model_copy(update={"store": "12"}))
     return txs
 

@@ -246,7 +246,9 @@ class ExceptionReports:
         for ln in lines:
             if ln.exception.operator is not None:
                 counts.setdefault((ln.exception.store, ln.exception.operator), Counter())[ln.exception.code.value] += 1
-        names = self.reads.operator_names(query.stores, query.first_day, query.last_day)
+        names = {f"{ln.transaction.store}/{ln.transaction.operator}": ln.transaction.operator_name for ln in lines
+                 if ln.transaction is not None and ln.transaction.operator_name}  # fmt: skip
+        names |= self.reads.operators(query.stores, query.first_day, query.last_day, set(names))
         by_key = {(a.store, a.operator): a for a in activity}
         rows = []
         for store, operator in sorted(set(by_key) | set(counts)):

@@ -26,6 +26,8 @@ from zoneinfo import ZoneInfo
 from storewatch.pos.peers import Z_CAP, PeerStats
 from storewatch.pos.report import CashierRow, ExceptionReport, GroupRow
 
+MAX_PDF_LINES = 5000
+"""Exceptions a PDF lists at most (about 170 pages); the CSV has no limit."""
 CSV_COLUMNS = (
     "time_local", "time_utc", "store", "site_store", "register", "sequence", "operator", "operator_name", "code",
     "amount_minor", "amount", "currency", "shift", "transaction", "explanation", "camera", "clip_start_utc",
@@ -107,10 +109,12 @@ def report_pdf(report: ExceptionReport, store_label: Callable[[str], str] = str)
     def p(text: object) -> Paragraph:
         return Paragraph(escape(str(text)), small)
 
-    def table(head: list[str], rows: list[list[object]], widths: list[float]) -> Table:
-        t = Table([[p(h) for h in head]] + [[p(c) for c in r] for r in rows], colWidths=[w * mm for w in widths],
-                  repeatRows=1, hAlign="LEFT")  # fmt: skip
+    def table(head: list[str], rows: list[list[object]], widths: list[float], wrap: set[int] | None = None) -> Table:
+        """``wrap``: the columns whose text wraps (the others are one line: far quicker for long lists)."""
+        body = [[p(c) if wrap is None or i in wrap else str(c) for i, c in enumerate(r)] for r in rows]
+        t = Table([[p(h) for h in head], *body], colWidths=[w * mm for w in widths], repeatRows=1, hAlign="LEFT")
         t.setStyle(TableStyle([
+            ("FONT", (0, 1), (-1, -1), "Helvetica", 7.5),
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8ecf2")),
             ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#b8c0cc")),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -153,13 +157,17 @@ def report_pdf(report: ExceptionReport, store_label: Callable[[str], str] = str)
             [70, 26, *([16] if volume else []), *_code_widths(len(codes), 70 + 26 + 16 + 14), 14],
         )])]  # fmt: skip
     story += [Spacer(1, 4 * mm), Paragraph("Exceptions", styles["Heading2"])]
+    listed = report.lines[:MAX_PDF_LINES]
+    if len(report.lines) > len(listed):
+        story.append(Paragraph(escape(f"The first {len(listed)} of {len(report.lines)} exceptions; the CSV export "
+                                      "holds them all."), styles["BodyText"]))  # fmt: skip
     story.append(table(
         ["Time", "Store", "Register", "Cashier", "Code", "Amount", "Transaction", "Explanation", "Video"],
         [[_local(ln.exception.period_start_utc or ln.exception.at_utc, tz), store_label(ln.site_store),
           ln.exception.register or "", ln.exception.operator or "", ln.exception.code.value, ln.amount, ln.details,
           ln.exception.explanation, ln.exception.clip.camera if ln.exception.clip else "none"]
-         for ln in report.lines],
-        [28, 20, 16, 16, 30, 20, 46, 72, 24],
+         for ln in listed],
+        [28, 20, 16, 16, 37, 20, 46, 65, 24], wrap={6, 7},
     ))  # fmt: skip
     out = io.BytesIO()
     doc = SimpleDocTemplate(out, pagesize=landscape(A4), leftMargin=10 * mm, rightMargin=10 * mm,

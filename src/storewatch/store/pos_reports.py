@@ -8,7 +8,6 @@ the end of the business day) and its time otherwise, so a day's findings fall in
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -83,7 +82,8 @@ class PosReportRepository:
             for part in chunks(sorted(set(keys))):
                 stmt = select(PosTransactionRow.id, PosTransactionRow.record, PosTransactionRow.source)
                 for key, record, source in session.execute(stmt.where(PosTransactionRow.id.in_(part))):
-                    found[key] = Transaction.model_validate({**json.loads(record), "source": source})
+                    tx = Transaction.model_validate_json(record)  # parsed and checked in one pass (pydantic-core)
+                    found[key] = tx.model_copy(update={"source": source}) if source else tx
         return found
 
     def register_transactions(
@@ -98,17 +98,20 @@ class PosReportRepository:
         with self.db.session() as session:
             return {(str(s), str(r)): int(n) for s, r, n in session.execute(stmt.group_by(t.store, t.register))}
 
-    def operator_names(self, stores: Sequence[str] | None, first_day: date, last_day: date) -> dict[str, str]:
-        """``store/operator`` -> the name the till gave, from one of the cashier's transactions in the period."""
+    def operators(
+        self, stores: Sequence[str] | None, first_day: date, last_day: date, skip: set[str]
+    ) -> dict[str, str]:
+        """``store/operator`` -> the name the till gave on the cashier's newest transaction of the period, for the
+        cashiers not in ``skip`` (``store/operator`` keys whose name is known already)."""
         t = PosTransactionRow
-        newest = func.max(t.id)
-        named = t.record.contains('"operator_name":')  # the JSON leaves out fields not given
-        stmt = select(newest).where(t.operator.is_not(None), named, t.business_day >= first_day,
-                                    t.business_day <= last_day)  # fmt: skip
+        stmt = select(t.store, t.operator, func.max(t.id)).where(
+            t.operator.is_not(None), t.business_day >= first_day, t.business_day <= last_day
+        )
         if stores is not None:
             stmt = stmt.where(t.store.in_(stores))
         with self.db.session() as session:
-            ids = [str(i) for (i,) in session.execute(stmt.group_by(t.store, t.operator))]
+            rows = session.execute(stmt.group_by(t.store, t.operator)).all()
+        ids = [str(i) for s, op, i in rows if f"{s}/{op}" not in skip]
         return {
             f"{tx.store}/{tx.operator}": tx.operator_name
             for tx in self.transactions(ids).values()
