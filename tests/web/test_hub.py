@@ -164,3 +164,10 @@ def test_every_hub_route_requires_a_login(hub_client: TestClient) -> None:
 def test_a_site_has_no_hub_page(admin: TestClient) -> None:
     assert admin.get("/hub").status_code == 404
     assert 'title="Hub: coming soon"' in admin.get("/").text
+
+
+def test_the_tills_page_opens_at_a_hub(hub_client: TestClient) -> None:
+    _login(hub_client, ADMIN)  # the hub has no site file: POS stores are the site stores of the same id
+    page = hub_client.get("/pos/exceptions")
+    assert page.status_code == 200 and "No cashier activity" in page.text
+    assert hub_client.get("/pos/exceptions.pdf").headers["content-type"] == "application/pdf"
