@@ -209,3 +209,12 @@ def test_period_findings_are_the_cashiers_business_day(database: Database) -> No
     _, report = _peer_day(database)
     day = [ln for ln in report.lines if ln.exception.code is ExceptionCode.EXCESSIVE_VOIDS]
     assert len(day) == 1 and day[0].shift.kind == "day" and day[0].details == "cashier's business day"
+
+
+def test_a_page_reads_the_transactions_of_only_the_exceptions_it_lists(database: Database, store9: Path) -> None:
+    reports = _store9(database, store9)
+    query = ReportQuery(first_day=DAY, last_day=DAY)
+    full, page = reports.report(query), reports.report(query, details=2)
+    assert [ln.transaction is not None for ln in page.lines] == [False] * 4 + [True] * 2
+    assert [c.counts for c in page.cashiers] == [c.counts for c in full.cashiers]  # counts over every exception
+    assert {c.operator: c.name for c in page.cashiers} == {c.operator: c.name for c in full.cashiers}

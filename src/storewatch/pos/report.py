@@ -197,7 +197,9 @@ class ExceptionReports:
         known = self.reads.pos_stores()
         return known if site_stores is None else [p for p in known if self.site_store(p) in site_stores]
 
-    def report(self, query: ReportQuery, now: datetime | None = None) -> ExceptionReport:
+    def report(self, query: ReportQuery, now: datetime | None = None, details: int | None = None) -> ExceptionReport:
+        """The report of ``query``. ``details``: read the transactions (details, totals) of only the newest this
+        many exceptions (a page that lists only those); the counts and statistics are over every exception."""
         start, end = period(query, self.tz)
         stores = query.stores
         where = ExceptionFilter(stores, start, end, query.code.value if query.code else None, query.operator,
@@ -205,7 +207,8 @@ class ExceptionReports:
         found = self.reads.exceptions(where, limit=MAX_LINES + 1)
         if len(found) > MAX_LINES:
             raise ReportError(f"more than {MAX_LINES} exceptions match: choose a shorter period or more filters")
-        keys = [f"{e.store}/{e.register}/{e.sequence}" for e in found if e.sequence is not None]
+        described = found if details is None else found[len(found) - details :] if details else []
+        keys = [f"{e.store}/{e.register}/{e.sequence}" for e in described if e.sequence is not None]
         txs = self.reads.transactions(keys)
         longest = timedelta(hours=self.config.report.max_shift_h)
         book = ShiftBook(self.reads.sign_events(stores, start - longest, end), self.config.report, self.tz)

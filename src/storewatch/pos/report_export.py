@@ -55,12 +55,14 @@ def report_csv(report: ExceptionReport) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
+    names = {(c.store, c.operator): c.name for c in report.cashiers if c.name}
     for ln in report.lines:
         e, tx = ln.exception, ln.transaction
         when = e.period_start_utc or e.at_utc
         row = [
             _local(when, tz), when.astimezone(UTC).isoformat(), e.store, ln.site_store, e.register or "",
-            "" if e.sequence is None else e.sequence, e.operator or "", (tx.operator_name if tx else None) or "",
+            "" if e.sequence is None else e.sequence, e.operator or "",
+            (tx.operator_name if tx else None) or names.get((e.store, e.operator or ""), ""),
             e.code.value, "" if ln.amount_minor is None else ln.amount_minor, ln.amount, ln.currency or "",
             ln.shift.label, ln.details, e.explanation, e.clip.camera if e.clip else "",
             e.clip.start_utc.isoformat() if e.clip else "", e.clip.end_utc.isoformat() if e.clip else "", e.id,

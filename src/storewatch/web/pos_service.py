@@ -84,9 +84,9 @@ class PosExceptionsService:
         except ValueError as exc:
             raise InvalidError(_first_error(exc), field="from") from exc
 
-    def report(self, query: ReportQuery) -> ExceptionReport:
+    def report(self, query: ReportQuery, details: int | None = None) -> ExceptionReport:
         try:
-            return self.reports.report(query)
+            return self.reports.report(query, details=details)
         except ReportError as exc:
             raise InvalidError(str(exc)) from exc
 

@@ -112,7 +112,7 @@ def exceptions_page(
     report: ExceptionReport | None = None
     errors: dict[str, str] = {}
     try:
-        report = svc.report(_query(svc, scope, f))
+        report = svc.report(_query(svc, scope, f), details=PAGE_LINES)  # the page lists only the newest
     except InvalidError as exc:
         errors = {exc.field or "form": exc.message}
     shown = list(reversed(report.lines))[:PAGE_LINES] if report else []
