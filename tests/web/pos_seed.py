@@ -53,6 +53,7 @@ def pos_transactions(now: datetime) -> list[Transaction]:
                 end=start + timedelta(minutes=i),
                 type=TransactionType.SIGN_ON,
                 tenders=(),
+                operator_name=f"Cashier {op[1]}",
             )
         )
         for n in range(22):
@@ -67,10 +68,10 @@ def pos_transactions(now: datetime) -> list[Transaction]:
     add(make_tx(SAMPLE_TX[2], sample, register="2", operator="E5", end=now - timedelta(minutes=4, seconds=40),
                 operator_name="Cashier 5"))  # fmt: skip
     add(make_tx(5001, register="2", operator="E5", end=now - timedelta(minutes=3), type=TransactionType.NO_SALE,
-                tenders=(), reason="change for till"))  # fmt: skip
+                tenders=(), reason="change for till", operator_name="Cashier 5"))  # fmt: skip
     refund = LineItem(number=1, kind=LineKind.RETURN, amount_minor=-4999, description="Jacket", reason="no receipt")
     add(make_tx(3050, (refund,), register="4", operator="E3", end=now - timedelta(minutes=50),
-                tenders=(Tender(kind="cash", amount_minor=-4999),)))  # fmt: skip
+                tenders=(Tender(kind="cash", amount_minor=-4999),), operator_name="Cashier 3"))  # fmt: skip
     add(
         make_tx(
             100 + e5 + 10,
@@ -79,6 +80,7 @@ def pos_transactions(now: datetime) -> list[Transaction]:
             end=now - timedelta(minutes=1),
             type=TransactionType.SIGN_OFF,
             tenders=(),
+            operator_name="Cashier 5",
         )
     )
     wine = (sale(1, 800, description="Wine"), _void(2, 800, "Wine"))
