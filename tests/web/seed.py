@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from storewatch.config.loader import load_site_config
 from storewatch.core.events import Event, EventState, Severity
 from storewatch.core.ids import CameraId
 from storewatch.incidents.service import IncidentService
@@ -26,10 +27,12 @@ from storewatch.video.writer import Mp4Writer
 from storewatch.web.auth import hash_password
 from storewatch.web.users import Role, UserRepository
 from tests.conftest import PETS_VIDEO
+from tests.web.pos_seed import POS_YAML, seed_pos
 
 ADMIN = ("ana", "correct horse battery")
 GUARD = ("bo", "guard password 2")
-SITE_YAML = """\
+SITE_YAML = (
+    """\
 site: {id: demo, name: Demo retail, timezone: Europe/Madrid}
 stores:
   - id: s1
@@ -44,6 +47,8 @@ stores:
     cameras:
       - {id: entrance, name: Entrance, source: /dev/null}
 """
+    + POS_YAML
+)
 
 
 @dataclass
@@ -145,7 +150,8 @@ def add_event(
 
 def seed_site(data_dir: Path, now: datetime | None = None) -> Seeded:
     """A morning at two stores: a walk-out and loitering at s1 (alerts waiting), a camera covered at s1, a fight
-    at s2 acknowledged, an offline camera at s2, an older incident resolved."""
+    at s2 acknowledged, an offline camera at s2, an older incident resolved; till transactions at both
+    (``pos_seed``)."""
     now = now or datetime.now(UTC)
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / "site.yaml").write_text(SITE_YAML)
@@ -247,6 +253,7 @@ def seed_site(data_dir: Path, now: datetime | None = None) -> Seeded:
             incidents=service,
         )
         seeded.events["covered"], seeded.events["offline"] = covered, offline
+        seed_pos(db, now, load_site_config(data_dir / "site.yaml").pos)
         alerts = AlertRepository(db)
         alerts.acknowledge(seeded.alerts["fight"], "bo", now - timedelta(minutes=39))
         alerts.acknowledge(seeded.alerts["old"], "ana", now - timedelta(days=2) + timedelta(minutes=2))

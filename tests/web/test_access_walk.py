@@ -24,6 +24,7 @@ from storewatch.web.permissions import CAPABILITIES, TOKEN_CAPABILITIES, Role
 from storewatch.web.tokens import TokenIn, TokenService
 from storewatch.web.users import UserRepository
 from tests.web.conftest import login_form, settings_for
+from tests.web.pos_seed import SAMPLE_TX, tx_path
 from tests.web.seed import ADMIN, Seeded
 
 PASSWORD = "walk password 123"
@@ -33,7 +34,7 @@ STORE_FREE = {
     "/users/{user_id}/password", "/tokens", "/tokens/{token_id}/revoke",
 }  # fmt: skip
 """Routes about accounts and the session, not about a store's data."""
-STORE_BOUND = {"alert_id", "incident_id", "event_id", "store", "key:path"}
+STORE_BOUND = {"alert_id", "incident_id", "event_id", "store", "key:path", "pos_store"}
 BODIES: dict[str, dict[str, Any]] = {
     "moves": {"json": {"to": "investigating"}},
     "notes": {"json": {"text": "x"}},
@@ -107,6 +108,10 @@ def walk(seeded: Seeded) -> Iterator[Walk]:
         "user_id": admin.id,
         "token_id": "f" * 32,
         "job_id": "e" * 32,
+        "pos_store": SAMPLE_TX[0],
+        "register": SAMPLE_TX[1],
+        "business_day": tx_path(seeded.data_dir, SAMPLE_TX).split("/")[-2],
+        "sequence": str(SAMPLE_TX[2]),
     }
     settings = settings_for(seeded.data_dir, site_path=seeded.data_dir / "site.yaml")  # the editors can save
     with TestClient(create_app(settings), follow_redirects=False) as client:

@@ -31,6 +31,10 @@ SAMPLE = {
     "user_id": "d" * 32,
     "job_id": "e" * 32,
     "token_id": "e" * 32,
+    "pos_store": "9",
+    "register": "2",
+    "business_day": "2026-03-01",
+    "sequence": "1",
 }
 
 

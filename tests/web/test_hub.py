@@ -165,3 +165,10 @@ def test_a_site_has_no_hub_page(admin: TestClient) -> None:
     assert admin.get("/hub").status_code == 404
     html = admin.get("/").text
     assert 'href="/hub"' not in html and "coming soon" not in html  # a store's dashboard announces no hub page
+
+
+def test_the_tills_page_opens_at_a_hub(hub_client: TestClient) -> None:
+    _login(hub_client, ADMIN)  # the hub has no site file: POS stores are the site stores of the same id
+    page = hub_client.get("/pos/exceptions")
+    assert page.status_code == 200 and "No cashier activity" in page.text
+    assert hub_client.get("/pos/exceptions.pdf").headers["content-type"] == "application/pdf"

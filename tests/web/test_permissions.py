@@ -45,6 +45,11 @@ def test_every_role_and_capability_is_in_the_table() -> None:
         (Role.PRIVACY_OFFICER, Capability.PRIVACY_REQUESTS, True),
         (Role.PRIVACY_OFFICER, Capability.MANAGE_INCIDENTS, False),
         (Role.INTEGRATION, Capability.INGEST_POS, True),
+        (Role.STORE_MANAGER, Capability.VIEW_POS, True),
+        (Role.INVESTIGATOR, Capability.VIEW_POS, True),
+        (Role.GUARD, Capability.VIEW_POS, False),
+        (Role.PRIVACY_OFFICER, Capability.VIEW_POS, False),
+        (Role.INTEGRATION, Capability.VIEW_POS, False),
     ],
 )
 def test_require_lets_through_only_the_roles_with_the_capability(

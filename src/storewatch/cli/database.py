@@ -51,3 +51,12 @@ def open_store(data_dir: Path | None, url: str | None) -> Iterator[Database]:
                 fix="point at the database of `storewatch run` (which upgrades it when it starts)",
             )
         yield db
+
+
+def record_audit(db: Database, actor: str, action: str, store: str | None, target: str, **detail: object) -> None:
+    """Record a look at or a taking out of data in the audit log (``storewatch audit``), as done from the shell."""
+    from storewatch.audit.chain import ActorKind, AuditAction
+    from storewatch.store.audit import AuditLog
+
+    AuditLog(db).record(actor, ActorKind.CLI, AuditAction(action), store=store, target=target,
+                        detail={"via": "cli", **detail})  # fmt: skip

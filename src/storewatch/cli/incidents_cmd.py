@@ -19,7 +19,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from storewatch.cli.database import DatabaseOpt, DataDirOpt, open_store
+from storewatch.cli.database import DatabaseOpt, DataDirOpt, open_store, record_audit
 from storewatch.cli.options import ByOpt, actor_name
 from storewatch.config.loader import load_site_config
 from storewatch.errors import StorewatchError
@@ -39,13 +39,7 @@ IdArg = Annotated[str, typer.Argument(help="Incident id (or its first 6+ charact
 STATES = "open, acknowledged, investigating, resolved, false_alarm"
 
 
-def _audit(db: Database, actor: str, action: str, store: str | None, target: str, **detail: object) -> None:
-    """Record a look at or a taking out of evidence in the audit log (``storewatch audit``)."""
-    from storewatch.audit.chain import ActorKind, AuditAction
-    from storewatch.store.audit import AuditLog
-
-    AuditLog(db).record(actor, ActorKind.CLI, AuditAction(action), store=store, target=target,
-                        detail={"via": "cli", **detail})  # fmt: skip
+_audit = record_audit
 
 
 def _local(t: datetime | None) -> str:

@@ -1,5 +1,6 @@
-"""``storewatch pos check|ingest|watch|mqtt|nats``: read POS files offline, ingest them into the store, watch a drop
-folder, subscribe to an MQTT topic or read a NATS JetStream subject."""
+"""``storewatch pos check|ingest|watch|mqtt|nats|report``: read POS files offline, ingest them into the store, watch
+a drop folder, subscribe to an MQTT topic or read a NATS JetStream subject, write the exception report of a period
+(CSV or PDF)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ import json
 import sys
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from storewatch.cli.database import DatabaseOpt, DataDirOpt, open_store
+from storewatch.cli.database import DatabaseOpt, DataDirOpt, open_store, record_audit
 from storewatch.cli.dropfolder import FolderArg, IntervalOpt, OnceOpt, SettleOpt, watch_folder
+from storewatch.cli.options import ByOpt, actor_name
 
 if TYPE_CHECKING:
     from storewatch.pos.config import PosConfig
@@ -285,3 +288,79 @@ def nats_cmd(
         c = sub.counts
         print(f"{c.done + c.quarantined} messages: {c.records_accepted} transactions accepted, "
               f"{c.records_quarantined} quarantined, {c.failures} failed fetches")  # fmt: skip
+
+
+class ReportFormat(StrEnum):
+    CSV = "csv"
+    PDF = "pdf"
+
+
+@app.command("report")
+def report_cmd(
+    out: Annotated[Path, typer.Option("--out", help="The file to write.")],
+    first_day: Annotated[str, typer.Option("--from", help="First business day, YYYY-MM-DD (POS time zone).")],
+    last_day: Annotated[str | None, typer.Option("--to", help="Last business day (default: --from).")] = None,
+    store: Annotated[
+        list[str] | None, typer.Option(help="A site store (its POS stores) or a POS store id; repeat; default all.")
+    ] = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="csv or pdf.")] = ReportFormat.CSV,
+    cashier: Annotated[str | None, typer.Option(help="Only this cashier (operator id).")] = None,
+    register: Annotated[str | None, typer.Option(help="Only this register.")] = None,
+    code: Annotated[str | None, typer.Option(help="Only this exception code (e.g. void_line).")] = None,
+    shift: Annotated[str | None, typer.Option(help="Only this shift (its key, as the report shows it).")] = None,
+    config: PosConfigOpt = None,
+    timezone: TimezoneOpt = None,
+    data_dir: DataDirOpt = None,
+    database: DatabaseOpt = None,
+    by: ByOpt = "",
+) -> None:
+    """The exception report of a period: CSV (one row per exception) or PDF (summary per cashier with the peer
+    statistics, per register and shift, then every exception). Recorded in the audit log as an export."""
+    from pydantic import ValidationError
+
+    from storewatch.errors import StorewatchError
+    from storewatch.pos.report import ExceptionReports, ReportError, ReportQuery
+    from storewatch.pos.report_export import report_csv, report_pdf
+
+    cfg = _config(config, timezone)
+    actor = actor_name(by)
+    days = [_date_option(first_day, "--from"), _date_option(last_day or first_day, "--to")]
+    with open_store(data_dir, database) as db:
+        reports = ExceptionReports(db, cfg)
+        stores = None
+        if store:
+            known = reports.reads.pos_stores()
+            stores = tuple(sorted({p for s in store for p in known if p == s or cfg.site_store(p) == s}))
+            if not stores:
+                raise StorewatchError(f"--store {', '.join(store)}: no POS data of such a store "
+                                      f"(POS stores with data: {', '.join(known) or 'none'})")  # fmt: skip
+        try:
+            query = ReportQuery.model_validate({"first_day": days[0], "last_day": days[1], "stores": stores,
+                                                "operator": cashier, "register": register, "code": code,
+                                                "shift": shift})  # fmt: skip
+            report = reports.report(query)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'period'}: "
+                                 f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors())  # fmt: skip
+            raise StorewatchError(problems) from None
+        except ReportError as exc:
+            raise StorewatchError(str(exc)) from None
+        body = report_csv(report).encode() if fmt is ReportFormat.CSV else report_pdf(report, cfg.site_store)
+        try:
+            out.write_bytes(body)
+        except OSError as exc:
+            raise StorewatchError(f"{out}: cannot be written ({exc.strerror or exc})") from None
+        sites = sorted({cfg.site_store(s) for s in stores}) if stores else [None]
+        for site in sites:
+            record_audit(db, actor, "export", site, "pos_exceptions", file=out.name, format=fmt.value,
+                         rows=len(report.lines), first_day=str(days[0]), last_day=str(days[1]))  # fmt: skip
+    print(f"{out}: {len(report.lines)} exceptions, {len(report.cashiers)} cashiers ({fmt.value})")
+
+
+def _date_option(value: str, name: str) -> date:
+    from storewatch.errors import StorewatchError
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise StorewatchError(f"{name} {value!r}: not a date (give YYYY-MM-DD)") from None

@@ -334,6 +334,13 @@ class SiteConfig(_Strict):
                         f"{where}.{key}: register {till.store}/{till.register} names zone {zone!r}, which camera "
                         f"{till.camera} lacks (its zones: {', '.join(sorted(zones)) or 'none'})"
                     )
+        stores = {s.id for s in self.stores}
+        for pos_store, site_store in self.pos.report.site_stores.items():
+            if site_store not in stores:
+                raise ValueError(
+                    f"pos.report.site_stores.{pos_store}: POS store {pos_store} is given as site store "
+                    f"{site_store!r}, which the site lacks (stores: {', '.join(sorted(stores)) or 'none'})"
+                )
         return self
 
     @model_validator(mode="after")

@@ -10,6 +10,7 @@ field described and bounded, units in names.
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -233,6 +234,59 @@ class PosSources(_Strict):
     nats: NatsSource | None = Field(None, description="A NATS JetStream subscription.")
 
 
+class ShiftHours(_Strict):
+    """A named shift by the clock (store-local time of the POS: ``pos.timezone``)."""
+
+    name: Slug = Field(description="Shown in the dashboard and report (early, late, night, ...).")
+    start: time = Field(description="Local start, HH:MM.")
+    end: time = Field(description="Local end, HH:MM; at or before the start: the shift crosses midnight.")
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _clock_text(cls, value: object) -> object:
+        if isinstance(value, int):  # YAML 1.1 reads an unquoted 06:00 as the number 360
+            raise ValueError("write the time in quotes, e.g. '06:00' (unquoted, YAML reads it as a number)")
+        return value
+
+    def covers(self, t: time) -> bool:
+        if self.start < self.end:
+            return self.start <= t < self.end
+        return t >= self.start or t < self.end
+
+
+DEFAULT_SHIFTS = (
+    ShiftHours(name="early", start=time(6), end=time(14)),
+    ShiftHours(name="late", start=time(14), end=time(22)),
+    ShiftHours(name="night", start=time(22), end=time(6)),
+)
+
+
+class PosReportConfig(_Strict):
+    """The cashier exception dashboard and report: which site store each POS store is, and the shift hours used
+    when the till sends no sign-on/off."""
+
+    site_stores: dict[PosId, Slug] = Field(
+        default_factory=dict,
+        description="POS store id (RetailStoreID) -> the site's store id. A POS store not listed is the store of "
+        "its tills' cameras (pos.tills), or else the site store of the same id. Who may see a POS store's "
+        "exceptions follows from it.",
+    )
+    shift_hours: tuple[ShiftHours, ...] = Field(
+        DEFAULT_SHIFTS, max_length=24, description="Shifts by the clock, when no sign-on/off says otherwise."
+    )
+    max_shift_h: float = Field(
+        14.0, gt=0.0, le=48.0, description="A signed-on shift with no sign-off ends after this many hours."
+    )
+
+    @field_validator("shift_hours")
+    @classmethod
+    def _unique_names(cls, shifts: tuple[ShiftHours, ...]) -> tuple[ShiftHours, ...]:
+        names = [s.name for s in shifts]
+        if len(set(names)) != len(names):
+            raise ValueError(f"shift names must be unique, got {names}")
+        return shifts
+
+
 class PosConfig(_Strict):
     sources: PosSources = Field(default_factory=PosSources, description="Where transactions come from.")
     timezone: Annotated[str, AfterValidator(timezone_name)] = Field(
@@ -244,6 +298,9 @@ class PosConfig(_Strict):
     frame_gap_s: float = Field(
         1.0, gt=0.0, le=60.0, description="Longest time one recorded track frame counts for (frames are sparse)."
     )
+    report: PosReportConfig = Field(
+        default_factory=PosReportConfig, description="The cashier exception dashboard and report: stores, shifts."
+    )
 
     @field_validator("tills")
     @classmethod
@@ -254,6 +311,17 @@ class PosConfig(_Strict):
                 raise ValueError(f"register {t.store}/{t.register} is mapped twice")
             seen.add((t.store, t.register))
         return tills
+
+    def site_store(self, pos_store: str) -> str:
+        """The site store a POS store is: ``report.site_stores``, else the store of its tills' cameras, else the
+        same id."""
+        mapped = self.report.site_stores.get(pos_store)
+        if mapped is not None:
+            return mapped
+        for t in self.tills:
+            if t.store == pos_store:
+                return t.camera.partition("/")[0]
+        return pos_store
 
     def till(self, store: str, register: str) -> TillMapping | None:
         """The mapping of a register, or None."""

@@ -62,6 +62,56 @@ def excessive_refunds(
     return _excessive(ExceptionCode.EXCESSIVE_REFUNDS, activity, cfg, start, end, "refunds", "refunds")
 
 
+@dataclass(frozen=True, slots=True)
+class PeerStats:
+    """A cashier's rate of one kind of event against the other rated cashiers of the store (``peer_stats``)."""
+
+    events: int
+    transactions: int
+    rate: float
+    peer_median_rate: float
+    peer_mad: float
+    robust_z: float
+    """``0.6745 (rate - median) / MAD``; ``Z_CAP`` when MAD is 0 and the rate is above the median."""
+    ratio_to_median: float
+    peers: int
+
+    def values(self) -> dict[str, float | int]:
+        """The statistics rounded as findings and reports show them."""
+        return {
+            "events": self.events,
+            "transactions": self.transactions,
+            "rate": round(self.rate, 4),
+            "peer_median_rate": round(self.peer_median_rate, 4),
+            "peer_mad": round(self.peer_mad, 4),
+            "robust_z": round(min(self.robust_z, Z_CAP), 2),
+            "ratio_to_median": round(min(self.ratio_to_median, Z_CAP), 2),
+            "peers": self.peers,
+        }
+
+
+def rated(activity: Iterable[OperatorActivity], cfg: PeerRateConfig) -> list[OperatorActivity]:
+    """The cashiers with enough transactions to be rated (and to be peers)."""
+    return [a for a in activity if a.transactions >= cfg.min_transactions]
+
+
+def peer_stats(a: OperatorActivity, peers_of_store: Iterable[OperatorActivity], field: str) -> PeerStats | None:
+    """``a``'s rate of ``field`` (``void_lines`` or ``refunds``) per transaction against the other cashiers of
+    its store among ``peers_of_store`` (the rated ones): the peers' median and MAD, the robust z-score and the
+    ratio to the median; None without transactions or peers."""
+    peers = [p for p in peers_of_store if p.store == a.store and p.operator != a.operator]
+    if not peers or a.transactions <= 0:
+        return None
+    events = int(getattr(a, field))
+    rates = [getattr(p, field) / p.transactions for p in peers]
+    rate = events / a.transactions
+    median = statistics.median(rates)
+    mad = statistics.median(abs(r - median) for r in rates)
+    z = 0.6745 * (rate - median) / mad if mad > 0 else (Z_CAP if rate > median else 0.0)
+    ratio = rate / median if median > 0 else (Z_CAP if rate > 0 else 0.0)
+    return PeerStats(events, a.transactions, rate, median, mad, z, ratio, len(peers))
+
+
 def _excessive(
     code: ExceptionCode,
     activity: list[OperatorActivity],
@@ -74,30 +124,14 @@ def _excessive(
     if not cfg.enabled:
         return []
     found = []
-    rated = [a for a in activity if a.transactions >= cfg.min_transactions]
-    for a in rated:
-        events = int(getattr(a, field))
-        peers = [p for p in rated if p.store == a.store and p.operator != a.operator]
-        if len(peers) < cfg.min_peers or events < cfg.min_events:
+    baseline = rated(activity, cfg)
+    for a in baseline:
+        s = peer_stats(a, baseline, field)
+        if s is None or s.peers < cfg.min_peers or s.events < cfg.min_events:
             continue
-        rates = [getattr(p, field) / p.transactions for p in peers]
-        rate = events / a.transactions
-        median = statistics.median(rates)
-        mad = statistics.median(abs(r - median) for r in rates)
-        z = 0.6745 * (rate - median) / mad if mad > 0 else (Z_CAP if rate > median else 0.0)
-        ratio = rate / median if median > 0 else (Z_CAP if rate > 0 else 0.0)
-        if z < cfg.min_robust_z or ratio < cfg.min_ratio_to_median:
+        if s.robust_z < cfg.min_robust_z or s.ratio_to_median < cfg.min_ratio_to_median:
             continue
-        values = {
-            "events": events,
-            "transactions": a.transactions,
-            "rate": round(rate, 4),
-            "peer_median_rate": round(median, 4),
-            "peer_mad": round(mad, 4),
-            "robust_z": round(min(z, Z_CAP), 2),
-            "ratio_to_median": round(min(ratio, Z_CAP), 2),
-            "peers": len(peers),
-        }
+        z = min(s.robust_z, Z_CAP)
         found.append(
             PosException.of(
                 code,
@@ -106,10 +140,10 @@ def _excessive(
                 at_utc=end.astimezone(UTC),
                 period_start_utc=start,
                 period_end_utc=end,
-                values=values,
-                explanation=f"cashier {a.operator}: {events} {noun} in {a.transactions} transactions "
-                f"({100 * rate:.1f}%), peers' median {100 * median:.1f}% (robust z {min(z, Z_CAP):.1f}, "
-                f"{len(peers)} peers)",
+                values=s.values(),
+                explanation=f"cashier {a.operator}: {s.events} {noun} in {a.transactions} transactions "
+                f"({100 * s.rate:.1f}%), peers' median {100 * s.peer_median_rate:.1f}% (robust z {z:.1f}, "
+                f"{s.peers} peers)",
             )
         )
     return found

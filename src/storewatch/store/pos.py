@@ -29,6 +29,9 @@ from storewatch.store.db import Database
 from storewatch.store.pos_models import PosExceptionRow, PosQuarantineRow, PosTransactionRow
 from storewatch.store.types import utcnow
 
+RETAIL = (TransactionType.SALE.value, TransactionType.RETURN.value, TransactionType.EXCHANGE.value)
+"""The transaction types the cashier rates count."""
+
 
 @dataclass
 class SaveCounts:
@@ -116,19 +119,26 @@ class PosRepository:
 
     def operator_activity(self, store: str, business_day: date) -> list[OperatorActivity]:
         """Each cashier's completed retail transactions, void lines and refunds on one business day of a store."""
+        return self.activity([store], business_day, business_day)
+
+    def activity(self, stores: Sequence[str] | None, first_day: date, last_day: date) -> list[OperatorActivity]:
+        """Each (store, cashier)'s completed retail transactions, void lines and refunds over the business days
+        ``first_day`` to ``last_day`` of ``stores`` (None: every store)."""
         t = PosTransactionRow
-        retail = (TransactionType.SALE.value, TransactionType.RETURN.value, TransactionType.EXCHANGE.value)
+        refunds = func.sum(case((t.refund.is_(True), 1), else_=0))
         stmt = (
-            select(t.operator, func.count(), func.sum(t.void_lines), func.sum(case((t.refund.is_(True), 1), else_=0)))
-            .where(t.store == store, t.business_day == business_day, t.operator.is_not(None))
-            .where(t.type.in_(retail), t.status == TransactionStatus.COMPLETED.value)
-            .group_by(t.operator)
-            .order_by(t.operator)
+            select(t.store, t.operator, func.count(), func.sum(t.void_lines), refunds)
+            .where(t.business_day >= first_day, t.business_day <= last_day, t.operator.is_not(None))
+            .where(t.type.in_(RETAIL), t.status == TransactionStatus.COMPLETED.value)
+            .group_by(t.store, t.operator)
+            .order_by(t.store, t.operator)
         )
+        if stores is not None:
+            stmt = stmt.where(t.store.in_(stores))
         with self.db.session() as session:
             return [
-                OperatorActivity(store, str(op), int(n), int(v or 0), int(r or 0))
-                for op, n, v, r in session.execute(stmt)
+                OperatorActivity(str(s), str(op), int(n), int(v or 0), int(r or 0))
+                for s, op, n, v, r in session.execute(stmt)
             ]
 
     def transaction(self, store: str, register: str, business_day: date, sequence: int) -> Transaction | None:
@@ -156,7 +166,7 @@ class PosRepository:
             stmt = select(PosExceptionRow).order_by(PosExceptionRow.at_utc, PosExceptionRow.id)
             if code is not None:
                 stmt = stmt.where(PosExceptionRow.code == code)
-            return [_exception_of(r) for r in session.scalars(stmt)]
+            return [exception_of(r) for r in session.scalars(stmt)]
 
     def counts(self) -> dict[str, int]:
         with self.db.session() as session:
@@ -194,7 +204,7 @@ def _exception_row(e: PosException) -> dict[str, Any]:
     }
 
 
-def _exception_of(r: PosExceptionRow) -> PosException:
+def exception_of(r: PosExceptionRow) -> PosException:
     clip = None
     if r.camera and r.clip_start_utc and r.clip_end_utc:
         clip = {"camera": r.camera, "start_utc": r.clip_start_utc, "end_utc": r.clip_end_utc}
@@ -206,4 +216,4 @@ def _exception_of(r: PosExceptionRow) -> PosException:
     })  # fmt: skip
 
 
-__all__ = ["PosRepository", "SaveCounts", "fingerprint", "transaction_row"]
+__all__ = ["RETAIL", "PosRepository", "SaveCounts", "exception_of", "fingerprint", "transaction_row"]

@@ -74,6 +74,7 @@ from storewatch.web.routes import (
     jobs,
     media,
     pages,
+    pos_pages,
     privacy_pages,
     public,
     settings_pages,
@@ -150,7 +151,7 @@ def create_app(
     templates = _templates()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     routers = (public, pages, incident_pages, jobs, api, api_incidents, media, store_switch, cameras, config_pages,
-               audit_pages, privacy_pages, users_pages, settings_pages, integrations, inventory)  # fmt: skip
+               audit_pages, privacy_pages, users_pages, settings_pages, integrations, inventory, pos_pages)  # fmt: skip
     for module in routers:
         app.include_router(module.router)
     if settings.hub:  # a hub's database: the registry's stores, the hub page

@@ -59,6 +59,7 @@ class Capability(StrEnum):
     PRIVACY_REQUESTS = "privacy.requests"
     INGEST_POS = "pos.ingest"
     INGEST_ACCESS = "access.ingest"
+    VIEW_POS = "pos.view"
     DASHBOARD = "dashboard"
 
 
@@ -76,6 +77,7 @@ DESCRIPTIONS: dict[Capability, str] = {
     Capability.PRIVACY_REQUESTS: "Run retention and subject-access requests",
     Capability.INGEST_POS: "Send point-of-sale transactions",
     Capability.INGEST_ACCESS: "Send door access events",
+    Capability.VIEW_POS: "See till exceptions per cashier, register and shift, and export their report",
     Capability.DASHBOARD: "Use the dashboard with a password (own settings)",
 }
 
@@ -83,10 +85,18 @@ _C = Capability
 _WORK = {_C.DASHBOARD, _C.VIEW, _C.ACKNOWLEDGE, _C.VIEW_INCIDENTS, _C.MANAGE_INCIDENTS, _C.EXPORT_EVIDENCE}
 CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.ADMIN: frozenset(Capability),
-    Role.REGIONAL_MANAGER: frozenset({*_WORK, _C.EDIT_CONFIG, _C.READ_AUDIT}),
-    Role.STORE_MANAGER: frozenset({*_WORK, _C.EDIT_CONFIG}),
+    Role.REGIONAL_MANAGER: frozenset({*_WORK, _C.EDIT_CONFIG, _C.READ_AUDIT, _C.VIEW_POS}),
+    Role.STORE_MANAGER: frozenset({*_WORK, _C.EDIT_CONFIG, _C.VIEW_POS}),
     Role.INVESTIGATOR: frozenset(
-        {_C.DASHBOARD, _C.VIEW, _C.VIEW_INCIDENTS, _C.MANAGE_INCIDENTS, _C.EXPORT_EVIDENCE, _C.VIEW_UNBLURRED}
+        {
+            _C.DASHBOARD,
+            _C.VIEW,
+            _C.VIEW_INCIDENTS,
+            _C.MANAGE_INCIDENTS,
+            _C.EXPORT_EVIDENCE,
+            _C.VIEW_UNBLURRED,
+            _C.VIEW_POS,
+        }
     ),
     Role.GUARD: frozenset({_C.DASHBOARD, _C.VIEW, _C.ACKNOWLEDGE, _C.VIEW_INCIDENTS, _C.MANAGE_INCIDENTS}),
     Role.PRIVACY_OFFICER: frozenset(

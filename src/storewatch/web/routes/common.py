@@ -43,6 +43,7 @@ NAV = [
     ("rules", "/rules", "Rules"),
     ("analytics", "/analytics", "Analytics"),
     ("inventory", "/inventory", "Inventory"),
+    ("pos", "/pos/exceptions", "Tills"),
     ("jobs", "/jobs", "Jobs"),
     ("users", "/users", "Users"),
     ("audit", "/audit", "Audit log"),
@@ -54,6 +55,7 @@ NAV_NEEDS: dict[str, Capability] = {
     "audit": Capability.READ_AUDIT,
     "privacy": Capability.PRIVACY_REQUESTS,
     "incidents": Capability.VIEW_INCIDENTS,
+    "pos": Capability.VIEW_POS,
     "users": Capability.MANAGE_USERS,
 }
 """Navigation items shown only to users with the capability (the others are for every dashboard user)."""

@@ -1,5 +1,6 @@
 // storewatch dashboard: the little the pages need from JavaScript. Everything works without it except the live feed.
 // - selects marked data-autosubmit submit their form when changed;
+// - tables marked data-sortable sort by a column whose heading has data-sort (a cell's data-value, else its text);
 // - a form posted without the session's CSRF token (a feed card the live feed pushed) gets it from the page's
 //   <meta name="csrf-token"> (fetch calls send it as the X-CSRF-Token header: see csrfToken());
 // - the alerts page follows /api/v1/stream (server-sent events) and puts each new or changed alert in place,
@@ -33,6 +34,7 @@ document.addEventListener("DOMContentLoaded", () => {
       try { await navigator.clipboard.writeText(field.value); button.textContent = "Copied"; } catch (e) { /* selected */ }
     });
   }
+  for (const table of document.querySelectorAll("table[data-sortable]")) sortable(table);
   const feed = document.querySelector("[data-feed]");
   if (feed) followFeed(feed);
   const job = document.querySelector("[data-job]");
@@ -167,4 +169,35 @@ function toast(alert) {
   item.append(title, where);
   box.append(item);
   setTimeout(() => item.remove(), 6000);
+}
+
+// A table sorted by clicking a column heading: numbers as numbers, text as text; descending first (most first).
+function sortable(table) {
+  const heads = [...table.tHead.rows[0].cells];
+  heads.forEach((th, i) => {
+    if (!("sort" in th.dataset)) return;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "sort";
+    button.textContent = th.textContent;
+    th.textContent = "";
+    th.append(button);
+    th.setAttribute("aria-sort", "none");
+    button.addEventListener("click", () => {
+      const dir = th.getAttribute("aria-sort") === "descending" ? "ascending" : "descending";
+      for (const other of heads) if (other.hasAttribute("aria-sort")) other.setAttribute("aria-sort", "none");
+      th.setAttribute("aria-sort", dir);
+      const key = (row) => {
+        const cell = row.cells[i];
+        const text = (cell.dataset.value ?? cell.textContent).trim();
+        return text !== "" && !Number.isNaN(Number(text)) ? Number(text) : text.toLowerCase();
+      };
+      const rows = [...table.tBodies[0].rows].sort((a, b) => {
+        const x = key(a), y = key(b);
+        const order = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
+        return dir === "ascending" ? order : -order;
+      });
+      table.tBodies[0].append(...rows);
+    });
+  });
 }
