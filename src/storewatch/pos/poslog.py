@@ -137,18 +137,22 @@ def _iterparse(handle: IO[bytes], name: str, tz: tzinfo, skip: int = 0) -> Itera
 
 def parse_transaction(el: ET.Element, name: str, index: int, tz: tzinfo) -> ParseResult:
     """One ``Transaction`` element (``index``: its 1-based position in the file)."""
-    ids = _ids(el)
-    record = f"Transaction[{index}]" + (f" ({ids})" if ids else "")
     try:
         return _transaction(el, f"{name}#{index}", tz)
     except RecordError as exc:
-        return Quarantined(name, record, exc.path, exc.message, clip_raw(ET.tostring(el, encoding="unicode")))
+        return Quarantined(name, _record(el, index), exc.path, exc.message, clip_raw(ET.tostring(el, "unicode")))
     except ValueError as exc:  # pydantic's ValidationError: name the first field that is wrong
         errors = getattr(exc, "errors", None)
         first = errors()[0] if callable(errors) else None
         path = ".".join(str(p) for p in first["loc"]) if first else ""
         message = first["msg"] if first else str(exc)
-        return Quarantined(name, record, path, message, clip_raw(ET.tostring(el, encoding="unicode")))
+        return Quarantined(name, _record(el, index), path, message, clip_raw(ET.tostring(el, "unicode")))
+
+
+def _record(el: ET.Element, index: int) -> str:
+    """How a quarantined transaction is named: its position and the ids that could be read."""
+    ids = _ids(el)
+    return f"Transaction[{index}]" + (f" ({ids})" if ids else "")
 
 
 def _ids(el: ET.Element) -> str:
@@ -206,12 +210,13 @@ def _transaction(el: ET.Element, source: str, tz: tzinfo) -> Transaction:
         "source": source,
     }
     cancelled = flag(el, "CancelFlag")
-    for name, body, p in kids(el, path):
+    for body in el:  # the first body of a kind is the first child of its name: its path has no index
+        name = local(body.tag) if isinstance(body.tag, str) else ""
         if name == "RetailTransaction":
-            fields.update(_retail(body, p, exp, tz, start, end))
+            fields.update(_retail(body, f"{path}/{name}", exp, tz, start, end))
             break
         if name in ("ControlTransaction", "TenderControlTransaction"):
-            fields.update(_control(body, p, tz))
+            fields.update(_control(body, f"{path}/{name}", tz))
             break
     else:
         fields["type"] = TransactionType.CONTROL

@@ -10,11 +10,9 @@ the store's other cashiers) are re-evaluated for every store and business day th
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -27,12 +25,13 @@ from storewatch.pos.exceptions import PosException
 from storewatch.pos.formats import parse_file
 from storewatch.pos.model import Transaction
 from storewatch.pos.peers import excessive_refunds, excessive_voids
+from storewatch.pos.prepare import Prepared, cycle_gc_paused, prepare_file
 from storewatch.pos.records import ParseResult, Quarantined
 from storewatch.pos.rules import TransactionRules
 from storewatch.pos.tills import TillView, load_till_view
 from storewatch.pos.video import VideoRules
 from storewatch.store.db import Database
-from storewatch.store.pos import PosRepository, transaction_row
+from storewatch.store.pos import PosRepository
 
 if TYPE_CHECKING:
     from storewatch.config.schema import Zone
@@ -69,45 +68,6 @@ class TrackSource:
 
     root: Path
     zones: Mapping[str, Sequence[ZoneGeometry | Zone]]
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A file parsed and checked by the transaction rules, ready to write (made in a worker process)."""
-
-    source: str
-    rows: list[dict[str, Any]]
-    exceptions: list[PosException]
-    quarantined: list[Quarantined]
-
-
-@contextmanager
-def cycle_gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a batch is parsed. Parsing makes millions of small objects and no
-    reference cycles (they are freed by reference counting as usual); the collector would rescan every live object
-    again and again, a third of the parse time. Restored afterwards."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
-def prepare_file(path: str, config_json: str) -> Prepared:
-    """Parse a file and run the transaction rules on it (the part of ingest that needs no database)."""
-    config = PosConfig.model_validate_json(config_json)
-    rules = TransactionRules(config)
-    rows, found, bad = [], [], []
-    with cycle_gc_paused():
-        for result in parse_file(Path(path), ZoneInfo(config.timezone)):
-            if isinstance(result, Quarantined):
-                bad.append(result)
-            else:
-                rows.append(transaction_row(result))
-                found += rules.check(result)
-    return Prepared(path, rows, found, bad)
 
 
 class PosIngestService:
