@@ -346,25 +346,25 @@ def _item(
             original = transaction_link(mod, p).ref
     effect = amount if kind is LineKind.SALE else -abs(amount)
     description = get("Description")
-    common: dict[str, object] = {
-        "number": number,
-        "item_id": item_id,
-        "description": description[:200] if description else "",
-        "unit_price_minor": actual if actual is not None else regular,
-        "regular_price_minor": previous if previous is not None else regular,
-        "entry_method": entry,
-    }
-    if at is not None:
-        common["at_utc"] = at
+    unit = actual if actual is not None else regular
+    listed = previous if previous is not None else regular
+    description = description[:200] if description else ""
     try:
         if voided and kind is LineKind.SALE and effect < 0:  # NCR style: the void reverses an earlier line
             reverses = _reversed_line(body.lines, item_id, -effect)
             body.lines.append(
-                LineItem(kind=LineKind.VOID, quantity=quantity, amount_minor=effect, voids_line=reverses, **common)
-            )
+                LineItem(kind=LineKind.VOID, quantity=quantity, amount_minor=effect, voids_line=reverses, number=number,
+                         item_id=item_id, description=description, unit_price_minor=unit, regular_price_minor=listed,
+                         entry_method=entry, at_utc=at)
+            )  # fmt: skip
             return
-        line = {"kind": kind, "quantity": quantity, "amount_minor": effect, **common}
-        if discount:  # the fields at their defaults are left out: the same line, checked a little sooner
+        line = {
+            "number": number, "kind": kind, "item_id": item_id, "description": description, "quantity": quantity,
+            "amount_minor": effect, "unit_price_minor": unit, "regular_price_minor": listed, "entry_method": entry,
+        }  # fmt: skip
+        if at is not None:  # the fields at their defaults are left out: the same line, checked a little sooner
+            line["at_utc"] = at
+        if discount:
             line["discount_minor"] = discount
         if override:
             line["price_override"] = override
@@ -372,13 +372,19 @@ def _item(
             line["reason"] = reason
         if original is not None:
             line["original"] = original
-        body.lines.append(LineItem.model_validate(line))
+        body.lines.append(_validate_line(line))
         if voided:
             body.lines.append(
-                LineItem(kind=LineKind.VOID, quantity=-quantity, amount_minor=-effect, voids_line=number, **common)
-            )
+                LineItem(kind=LineKind.VOID, quantity=-quantity, amount_minor=-effect, voids_line=number, number=number,
+                         item_id=item_id, description=description, unit_price_minor=unit, regular_price_minor=listed,
+                         entry_method=entry, at_utc=at)
+            )  # fmt: skip
     except ValueError as exc:
         raise RecordError(path, _first_error(exc)) from None
+
+
+_validate_line = LineItem.__pydantic_validator__.validate_python
+"""``LineItem.model_validate`` without its Python wrapper (a dozen lines a transaction)."""
 
 
 def _money(text: str | None, path: str, name: str, exp: int) -> int:
