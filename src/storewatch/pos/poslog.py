@@ -222,7 +222,11 @@ def _transaction(el: ET.Element, source: str, tz: tzinfo) -> Transaction:
         fields["type"] = TransactionType.CONTROL
     if cancelled and fields.get("status", TransactionStatus.COMPLETED) is TransactionStatus.COMPLETED:
         fields["status"] = TransactionStatus.CANCELLED
-    return Transaction.model_validate(fields)
+    return _validate_transaction(fields)
+
+
+_validate_transaction = Transaction.__pydantic_validator__.validate_python
+"""``Transaction.model_validate`` without its Python wrapper."""
 
 
 def _retail(

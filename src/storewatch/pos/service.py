@@ -11,7 +11,7 @@ the store's other cashiers) are re-evaluated for every store and business day th
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 
 BATCH = 2000
 """Transactions per database write."""
+
+Progress = Callable[[int, int], None]
+"""Told (files done, transactions done) as ingest goes on."""
 
 
 @dataclass
@@ -82,18 +85,29 @@ class PosIngestService:
     def ingest_file(self, path: Path) -> IngestReport:
         return self.ingest(parse_file(path, self.tz), str(path))
 
-    def ingest_files(self, paths: Sequence[Path], workers: int = 1) -> list[IngestReport]:
+    def ingest_files(
+        self, paths: Sequence[Path], workers: int = 1, progress: Progress | None = None
+    ) -> list[IngestReport]:
         """Ingest several files; with ``workers`` > 1 they are parsed and checked in that many processes while
-        this one writes (the video rules need this process: with track recordings, files go one by one)."""
+        this one writes (the video rules need this process: with track recordings, files go one by one).
+        ``progress(files_done, transactions_done)`` is called as each file is stored."""
+        reports: list[IngestReport] = []
+
+        def done(report: IngestReport) -> None:
+            reports.append(report)
+            if progress is not None:
+                progress(len(reports), sum(r.accepted for r in reports))
+
         if workers <= 1 or len(paths) < 2 or self.tracks is not None:
-            return [self.ingest_file(p) for p in paths]
-        reports = []
+            for p in paths:
+                done(self.ingest_file(p))
+            return reports
         days: set[tuple[str, date]] = set()
         context = multiprocessing.get_context("spawn")  # no fork of this process's database connections
         with ProcessPoolExecutor(workers, mp_context=context) as pool, cycle_gc_paused():
             config = self.config.model_dump_json()
             for prepared in pool.map(prepare_file, [str(p) for p in paths], [config] * len(paths)):
-                reports.append(self._save_prepared(prepared, days))
+                done(self._save_prepared(prepared, days))
         extra = self._period_rules(days)
         if reports:
             reports[-1].exceptions += extra
