@@ -12,6 +12,11 @@ Voids come in two styles and both become a ``void`` line:
   an earlier sale line (which stays in the log): one ``void`` line, linked to the line it reverses by item id.
 * The ARTS standard marks the voided line itself (``VoidFlag="true"``, positive amount): a ``sale`` line and a
   ``void`` line reversing it, so the lines still add up to the total.
+
+The line items are the hot loop of a POSLog file (a dozen a transaction, 100,000 transactions a benchmark): each is
+read in one pass over its children, its amounts through ``minor_units`` (remembered by text: prices repeat), the
+paths that name a wrong element are made only when one is wrong, and the line is validated from one dict with the
+fields at their defaults left out.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from storewatch.pos.model import (
     TransactionRef,
     TransactionStatus,
 )
-from storewatch.pos.records import RecordError, _minor, to_float, to_int, to_minor
+from storewatch.pos.records import RecordError, minor_units, to_float, to_int, to_minor
 
 ACS = "http://www.ncr.com/rsd/acs/tlog/markup/poslog/2.1"
 ARTS2 = "http://www.nrf-arts.org/IXRetail/namespace/"
@@ -390,9 +395,9 @@ _validate_line = LineItem.__pydantic_validator__.validate_python
 def _money(text: str | None, path: str, name: str, exp: int) -> int:
     """``to_minor`` of a child's text, its path made only when the text is wrong."""
     if text is not None:
-        minor = _minor(text, exp)
+        minor = minor_units(text, exp)
         if minor.__class__ is int:
-            return minor  # type: ignore[return-value]
+            return minor
     return to_minor(text, f"{path}/{name}", exponent=exp)
 
 

@@ -72,14 +72,14 @@ def to_minor(text: str | None, path: str, *, exponent: int = 2) -> int:
     ``RecordError`` naming ``path`` when it is not a number."""
     if text is None:
         raise RecordError(path, "missing amount")
-    minor = _minor(text, exponent)
-    if minor.__class__ is str:
-        raise RecordError(path, minor)  # type: ignore[arg-type]
-    return minor  # type: ignore[return-value]
+    minor = minor_units(text, exponent)
+    if isinstance(minor, str):
+        raise RecordError(path, minor)
+    return minor
 
 
 @lru_cache(maxsize=1 << 16)
-def _minor(text: str, exponent: int) -> int | str:
+def minor_units(text: str, exponent: int) -> int | str:
     """``to_minor`` of one text, or what is wrong with it. Remembered: a POS log repeats its prices and amounts
     (the same text is read again at the cost of a look-up, a third of the cost of reading it)."""
     simple = _SIMPLE.fullmatch(text)
@@ -121,4 +121,6 @@ def clip_raw(text: str) -> str:
     return text if len(text) <= RAW_MAX_CHARS else text[:RAW_MAX_CHARS] + "..."
 
 
-__all__ = ["ParseResult", "Quarantined", "RecordError", "exponent_of", "to_float", "to_int", "to_minor"]
+__all__ = [
+    "ParseResult", "Quarantined", "RecordError", "exponent_of", "minor_units", "to_float", "to_int", "to_minor",
+]  # fmt: skip
