@@ -20,7 +20,7 @@ import pytest
 
 from storewatch.bench.pos import write_files
 from storewatch.pos.poslog import parse_poslog
-from storewatch.pos.records import Quarantined
+from storewatch.pos.records import Quarantined, RecordError, to_minor
 from tests.pos.conftest import DATA, POSLOG
 
 GOLDEN = DATA / "poslog-same.json"
@@ -164,6 +164,27 @@ def test_generated_benchmark_transactions_parse_as_before(tmp_path: Path, golden
     now = generated(tmp_path)
     changed = [i * CHUNK for i, (a, b) in enumerate(zip(now, golden["generated"], strict=True)) if a != b]
     assert changed == [], "the chunks of generated transactions (by first index) that differ"
+
+
+@pytest.mark.parametrize(
+    ("text", "exponent", "expected"),
+    [
+        ("12.50", 2, 1250), ("-93.66", 2, -9366), ("2.999", 2, 300), ("2.995", 2, 300), ("2.985", 2, 298),
+        ("5", 0, 5), ("1.26", 0, 1), ("1e2", 2, 10000), (" 7.5 ", 2, 750), ("0.001", 3, 1),
+        ("12,50", 2, "'12,50' is not an amount"), ("nan", 2, "'nan' is not a finite amount"),
+        ("", 2, "'' is not an amount"),
+    ],
+)  # fmt: skip
+def test_amounts_read_the_same_the_second_time(text: str, exponent: int, expected: int | str) -> None:
+    """Amounts are remembered by their text: the second reading (from the cache) gives what the first gave, and an
+    error names the path of each place the text is read."""
+    for path in ("a/ExtendedAmount", "b/Amount"):
+        if isinstance(expected, int):
+            assert to_minor(text, path, exponent=exponent) == expected
+        else:
+            with pytest.raises(RecordError) as caught:
+                to_minor(text, path, exponent=exponent)
+            assert (caught.value.path, caught.value.message) == (path, expected)
 
 
 if __name__ == "__main__":  # rewrite the golden file with what the parser gives now
