@@ -83,3 +83,15 @@ def test_config_is_checked():
         FallConfig(min_spread_ratio=0.9)
     with pytest.raises(ValueError, match="extra"):
         FallConfig.model_validate({"down_seconds": 3})
+
+
+def test_a_fall_right_after_the_person_was_hidden_for_a_moment_is_still_one_fall(recwarn):
+    # unseen for the 2 s before they go down (behind a shelf end): the reference is their last boxes before that
+    fall = falling(320, 400, 0, 8, 25)
+
+    def path(t: float):
+        return None if 4.5 <= t < 7.5 else fall(t)
+
+    events = run(engine(only=["fall"]), [Actor(1, path)], seconds=25)
+    assert len(started(events, "fall")) == 1
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]

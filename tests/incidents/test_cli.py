@@ -130,6 +130,41 @@ def test_export_records_custody_and_the_pack_verifies(
     assert trail[-1]["action"] == "exported" and trail[-1]["actor"] == "ana" and len(trail[-1]["sha256"]) == 64
 
 
+def test_verify_is_recorded_in_the_audit_log(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+    import zipfile
+
+    from storewatch.audit.chain import AuditAction
+    from storewatch.store.audit import AuditFilter, AuditLog
+
+    incident = only_incident(data_dir)
+    pack = tmp_path / "pack.zip"
+    d = str(data_dir)
+    assert run(capsys, "incidents", "export", "--incident", incident, "--out", str(pack), "--data-dir", d)[0] == 0
+    code, out = run(capsys, "incidents", "verify", str(pack), "--by", "dc-smith", "--data-dir", d)
+    assert code == 0 and "OK" in out
+    tampered = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(pack) as src, zipfile.ZipFile(tampered, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            dst.writestr(item, data + b"x" if item.filename == "evidence/e1.jpg" else data)
+    assert run(capsys, "incidents", "verify", str(tampered), "--by", "dc-smith", "--data-dir", d)[0] == 1
+    with open_database(default_url(data_dir)) as db:
+        rows = AuditLog(db).list(AuditFilter(action=AuditAction.VERIFY.value))
+        assert AuditLog(db).verify().ok
+    bad, good = rows  # newest first
+    assert good.actor == "dc-smith" and good.target == "pack:pack.zip" and good.store == "s1"
+    assert good.details["ok"] is True and good.details["incident"] == incident and good.details["problems"] == 0
+    assert good.details["sha256"] == hashlib.sha256(pack.read_bytes()).hexdigest()
+    assert bad.details["ok"] is False and bad.details["problems"] == 1 and bad.target == "pack:tampered.zip"
+
+    monkeypatch.chdir(tmp_path)  # someone with only the pack: checked, and told it is not recorded
+    code, out = run(capsys, "incidents", "verify", str(pack))
+    assert code == 0 and "OK" in out and "not recorded in an audit log" in out
+
+
 @pytest.fixture
 def receiver() -> Iterator[tuple[str, list[tuple[bytes, dict[str, str]]]]]:
     got: list[tuple[bytes, dict[str, str]]] = []

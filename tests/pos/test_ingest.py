@@ -7,16 +7,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
 from storewatch.cli.app import main
+from storewatch.ingest.dropfolder import DropFolder
 from storewatch.pos.config import PosConfig
 from storewatch.pos.model import LineItem, LineKind
 from storewatch.pos.service import PosIngestService
-from storewatch.pos.watch import DropFolder
 from storewatch.store.db import Database, default_url
 from storewatch.store.migrate import upgrade
 from tests.pos.conftest import T0, make_tx, sale
@@ -31,7 +31,7 @@ def test_reingesting_a_file_changes_nothing(database: Database, store9: Path) ->
     assert service.repo.counts() == {"transactions": 51, "exceptions": 6, "quarantined": 0}
     codes = sorted(e.code.value for e in service.repo.exceptions())
     assert codes == ["no_sale", "no_sale", "void_line", "void_line", "void_line", "void_line"]
-    stored = service.repo.transaction("9", "3", 92)
+    stored = service.repo.transaction("9", "3", date(2017, 10, 1), 92)
     assert stored is not None and stored.end_utc.isoformat() == "2017-10-01T20:25:00+00:00"
     assert len(stored.void_lines) == 1 and stored.supervisor_override
 
@@ -42,7 +42,7 @@ def test_a_corrected_resend_replaces_the_transaction(database: Database) -> None
     fixed = make_tx(lines=(sale(1, 500), sale(2, 900), LineItem(number=3, kind=LineKind.VOID, amount_minor=-900)))
     report = service.ingest([fixed, fixed], "b")  # the same key twice in one batch: one row
     assert (report.inserted, report.updated, report.unchanged) == (0, 1, 0)
-    stored = service.repo.transaction("9", "2", 1)
+    stored = service.repo.transaction("9", "2", T0.date(), 1)
     assert stored is not None and len(stored.lines) == 3
     assert [e.code.value for e in service.repo.exceptions()] == ["void_line"]
 
@@ -102,7 +102,7 @@ def test_drop_folder_moves_files_to_done_or_quarantine(database: Database, poslo
     (drop / "writing.xml.part").write_text("<POSLog")
     fresh = drop / "fresh.xml"
     fresh.write_bytes(poslog6.read_bytes())
-    folder = DropFolder(drop, PosIngestService(database, PosConfig()), settle_s=5.0)
+    folder = DropFolder(drop, PosIngestService(database, PosConfig()).ingest_file, settle_s=5.0)
     old = fresh.stat().st_mtime - 60
     for name in ("day1.xml", "bad.csv"):
         os.utime(drop / name, (old, old))

@@ -72,7 +72,7 @@ def test_csv_mapping_reads_lines_tenders_and_links() -> None:
     txs = list(parse_csv(CSV.encode(), "day.csv"))
     assert all(isinstance(t, Transaction) for t in txs), [str(t) for t in txs]
     sale, ret, no_sale = txs  # type: ignore[misc]
-    assert (sale.key, sale.operator, sale.currency, sale.total_minor) == ("12/4/500", "E7", "GBP", 1300)
+    assert (sale.key, sale.operator, sale.currency, sale.total_minor) == ("12/4/2026-03-02/500", "E7", "GBP", 1300)
     assert [ln.item_id for ln in sale.lines] == ["111", "222"] and sale.lines[0].price_override
     assert sale.lines[0].reason == "damaged" and sale.lines[0].at_utc is not None
     assert sale.tenders[0].change_minor == 200 and sale.net_minor == sale.total_minor
@@ -95,7 +95,7 @@ def test_csv_errors_name_the_line_and_column_and_the_rest_is_read() -> None:
         ("lines 5-6 (store 12, register 4, sequence 501)", "line 6, column operator", "'E9' differs from 'E7' on "),
         ("line 8", "", "2 cells, the header has 36"),
     ]
-    assert [r.key for r in results if isinstance(r, Transaction)] == ["12/4/502"]
+    assert [r.key for r in results if isinstance(r, Transaction)] == ["12/4/2026-03-02/502"]
 
 
 def test_csv_header_problems_quarantine_the_file() -> None:

@@ -58,10 +58,10 @@ def test_ncr_voids_name_the_line_they_reverse(store9: Path) -> None:
     txs = {t.key: t for t in _read(store9)[0]}
     voids = {key: [(v.number, v.voids_line, v.amount_minor) for v in t.void_lines] for key, t in txs.items()}
     assert {k: v for k, v in voids.items() if v} == {
-        "9/1/376": [(18, 17, -279)],
-        "9/31/115": [(9, 7, -440)],
-        "9/2/301": [(13, 12, -1250)],
-        "9/3/92": [(9, 8, -9366)],
+        "9/1/2017-10-01/376": [(18, 17, -279)],
+        "9/31/2017-10-01/115": [(9, 7, -440)],
+        "9/2/2017-10-01/301": [(13, 12, -1250)],
+        "9/3/2017-10-01/92": [(9, 8, -9366)],
     }
     for key, t in txs.items():
         for v in t.void_lines:
@@ -71,13 +71,13 @@ def test_ncr_voids_name_the_line_they_reverse(store9: Path) -> None:
 
 def test_ncr_extensions_read(store9: Path, small: Path) -> None:
     txs = {t.key: t for t in _read(store9, CHICAGO)[0]}
-    assert txs["9/3/92"].supervisor_override  # ManagerApproval and acs:SupervisorOverride
-    link = txs["9/31/114"].link
+    assert txs["9/3/2017-10-01/92"].supervisor_override  # ManagerApproval and acs:SupervisorOverride
+    link = txs["9/31/2017-10-01/114"].link
     assert (
         link is not None and link.reason is LinkReason.RESUME and (link.ref.register, link.ref.sequence) == ("32", 111)
     )
-    assert txs["9/5/65"].reason == "Procedure 21"
-    bottle = next(ln for ln in txs["9/34/101"].lines if ln.description.startswith("BOTTLE REFUND"))
+    assert txs["9/5/2017-10-01/65"].reason == "Procedure 21"
+    bottle = next(ln for ln in txs["9/34/2017-10-01/101"].lines if ln.description.startswith("BOTTLE REFUND"))
     assert bottle.kind is LineKind.SALE and bottle.amount_minor == -200  # a deposit refund, not a return
     assert {tx.type for tx in txs.values()} <= set(TransactionType) - {TransactionType.RETURN}
     one = next(t for t in _read(small)[0] if t.sequence == 161)

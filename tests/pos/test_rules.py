@@ -41,7 +41,7 @@ def test_void_line_fires_with_the_count_and_amount_and_respects_its_minimum() ->
     tx = make_tx(lines=(sale(1, 500), sale(2, 1250), void(3, 1250, voids=2)))
     (e,) = TransactionRules(PosConfig()).check(tx)
     assert e.code is ExceptionCode.VOID_LINE and e.values == {"void_lines": 1, "voided_minor": 1250, "lines": "3"}
-    assert e.id == "void_line:9/2/1" and "12.50 USD" in e.explanation
+    assert e.id == "void_line:9/2/2026-03-02/1" and "12.50 USD" in e.explanation
     assert codes(make_tx(lines=(sale(1, 500), sale(2, 1250)))) == []
     cheap = PosConfig.model_validate({"rules": {"void_line": {"min_amount_minor": 1251}}})
     assert codes(tx, cheap) == []

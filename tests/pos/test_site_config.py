@@ -74,7 +74,7 @@ def test_mistakes_name_the_key_and_line(tmp_path: Path, pos: dict[str, Any], key
     issues = check_site_config(path)
     assert len(issues) == 1, issues
     issue = issues[0]
-    assert issue.key_path == key and message in issue.message
+    assert issue.key_path == key and message in issue.message and not issue.message.startswith(key)
     lines = path.read_text().splitlines()
     assert issue.line is not None and issue.line > 1 and key.split(".")[-1].split("[")[0] in lines[issue.line - 1]
     with pytest.raises(ConfigError, match="problem"):
@@ -86,3 +86,4 @@ def test_config_check_command_reports_the_till(tmp_path: Path, capsys: pytest.Ca
     assert main(["config", "check", str(path)]) == 1
     out = capsys.readouterr().out
     assert "pos.tills[0].camera" in out and "s9/till-7" in out and "register 9/2" in out
+    assert out.count("pos.tills[0].camera") == 1  # the key once, where the issue is located

@@ -295,3 +295,67 @@ def test_bad_references_are_named(
     code, out = run(capsys, "privacy", "subject", "find", *args, "--data-dir", str(site.data))
     assert code == 2 and message in out, out
     assert subject_rows(site) == []
+
+
+def test_an_erasure_at_a_store_synced_with_a_hub_removes_the_hubs_copies(
+    site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The store's outbox gets one ``erasure`` message after everything waiting; the hub, applying it, removes its
+    copies of that person's events (rows, alerts, thumbnails, fetched clips) and nothing of anyone else's, and
+    audits it. Another store cannot erase this store's events."""
+    import base64
+    import shutil
+    import uuid
+
+    from sqlalchemy import select
+
+    from storewatch.store.sync_models import HubThumbnailRow
+    from storewatch.sync.envelope import Envelope, Kind
+    from storewatch.sync.feed import event_payload
+    from storewatch.sync.ingest import Ingester, Outcome
+    from storewatch.sync.outbox import Outbox, Outgoing
+
+    hub_dir = tmp_path / "hub"
+    hub_media = hub_dir / "media"
+    with open_database(f"sqlite:///{tmp_path / 'hub.db'}") as hub:
+        upgrade(hub)
+        ingester = Ingester(hub, hub_media)
+        jpeg = base64.b64encode(b"\xff\xd8 tiny").decode()
+        for i, name in enumerate(("ea1", "ea2", "es")):
+            e = site.events[name]
+            env = Envelope(id=uuid.uuid4().hex, kind=Kind.EVENT, store="s1", camera=str(e.camera), seq=2 * i + 1,
+                           created_utc=D2, sent_utc=D2, payload=event_payload(e))  # fmt: skip
+            assert ingester.apply(env) == Outcome.APPLIED
+            thumb = {"event_id": name, "width": 4, "height": 3, "jpeg": jpeg}
+            env = env.model_copy(update={"id": uuid.uuid4().hex, "kind": Kind.THUMBNAIL, "seq": 2 * i + 2,
+                                         "payload": thumb})  # fmt: skip
+            assert ingester.apply(env) == Outcome.APPLIED
+        fetched = Path(site.events["ea1"].evidence["clip"]).relative_to(site.data / "media")
+        (hub_media / fetched).parent.mkdir(parents=True)
+        shutil.copy(site.events["ea1"].evidence["clip"], hub_media / fetched)
+
+        with open_database(site.db_url()) as edge:  # the store has synced: it has numbered messages for the hub
+            Outbox(edge).add([Outgoing(Kind.EVENT, "s1", "s1/door", {"id": "earlier"})])
+        code, out = run(capsys, "privacy", "subject", "erase", "--track", A, "--reason", "request 2026-18", "--yes",
+                        "--data-dir", str(site.data))  # fmt: skip
+        assert code == 0 and "an erasure is queued" in out, out
+        with open_database(site.db_url()) as edge:
+            waiting = Outbox(edge).pending(10)
+        assert [m.kind for m in waiting] == [Kind.EVENT, Kind.ERASURE]  # after what was already waiting
+        erasure = waiting[-1]
+        assert sorted(erasure.payload["event_ids"]) == ["ea1", "ea2"] and erasure.camera is None
+
+        forged = erasure.model_copy(update={"id": uuid.uuid4().hex, "store": "s2"})
+        assert ingester.apply(forged) == Outcome.APPLIED
+        assert EventRepository(hub).get("ea1") is not None  # another store's erasure touches nothing of s1
+
+        assert ingester.apply(erasure) == Outcome.APPLIED
+        events = EventRepository(hub)
+        assert events.get("ea1") is None and events.get("ea2") is None and events.get("es") is not None
+        with hub.session() as s:
+            assert set(s.scalars(select(HubThumbnailRow.event_id))) == {"es"}
+        assert not (hub_media / fetched).exists()
+        rows = [e.details for e in AuditLog(hub).list(AuditFilter(action=AuditAction.SUBJECT_REQUEST.value))]
+        mine = [r for r in rows if r.get("from_store") == "s1"]
+        assert len(mine) == 1 and mine[0]["events"] == 2 and mine[0]["files"] == 1
+        assert mine[0]["reference"] == f"track:{A}"

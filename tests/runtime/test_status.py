@@ -114,7 +114,8 @@ def test_status_json(live: tuple[Pipeline, StatusServer]) -> None:
     content_type, body = get(server, "/status")
     assert content_type == "application/json"
     raw = json.loads(body)
-    assert set(raw) == {"version", "taken_utc", "rate_window_s", "cameras", "detector", "process"}
+    assert set(raw) == {"version", "taken_utc", "rate_window_s", "cameras", "detector", "process", "sources"}
+    assert raw["sources"] == []  # no ingest sources on this pipeline alone
     assert raw["version"] == __version__ and raw["rate_window_s"] == 1.0
     assert [c["camera"] for c in raw["cameras"]] == list(CAMERAS)
     for cam in raw["cameras"]:

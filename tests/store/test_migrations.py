@@ -21,13 +21,14 @@ TABLES = {
     "audit_log",
     "api_tokens",
     "access_events", "access_exceptions", "access_quarantine",
+    "inventory_adjustments", "inventory_counts", "inventory_quarantine",
 }  # fmt: skip
 
 
 def test_upgrade_builds_the_models_schema(db_url: str) -> None:
     assert current(db_url) is None
     upgrade(db_url)
-    assert current(db_url) == head() == "0009"
+    assert current(db_url) == head() == "0011"
     assert differences(db_url) == []
     with open_database(db_url) as db:
         assert set(inspect(db.engine).get_table_names()) >= TABLES

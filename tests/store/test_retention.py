@@ -158,3 +158,46 @@ def test_a_released_hold_lets_evidence_go(database: Database, site: dict[str, ob
     IncidentRepository(database).change("iheld", lambda i: i.hold("ana", NOW, False))
     _service(database, root).run(NOW)
     assert not any(p.exists() for p in media["held"])
+
+
+def test_a_hub_purges_its_thumbnails_and_fetched_clips_by_the_same_rules(
+    database: Database, site: dict[str, object]
+) -> None:
+    """A hub's copies: the stores' thumbnails (snapshots' days) and the clips it fetched into its ``media/`` folder
+    (the same keys as at the store) go when they expire, except those of held or open incidents."""
+    from storewatch.store.sync_models import HubThumbnailRow
+
+    root, media = site["root"], site["media"]
+    assert isinstance(root, Path) and isinstance(media, dict)
+    events = site["events"]
+    assert isinstance(events, dict)
+    with database.session() as s:
+        for e in events.values():
+            s.add(HubThumbnailRow(event_id=e.id, store="s1", camera=str(e.camera), width=32, height=24, jpeg=b"j",
+                                  received_utc=e.start_utc))  # fmt: skip
+    dry = _service(database, root).run(NOW, dry_run=True)
+    assert dry.kinds[DataKind.SNAPSHOTS].items == 2 + 2  # files and thumbnail rows of "closed" and "alone"
+    _service(database, root).run(NOW)
+    with database.session() as s:
+        left = set(s.scalars(select(HubThumbnailRow.event_id)))
+    assert left == {"eheld", "eopen", "erecent"}
+    assert not any(p.exists() for p in media["alone"]) and all(p.exists() for p in media["recent"])
+
+
+def test_the_hub_reads_its_retention_file_and_names_what_is_wrong(tmp_path: Path) -> None:
+    from storewatch.cli.hub_cmd import _read_retention, _time_zone
+    from storewatch.errors import ConfigError
+
+    assert _read_retention(None) == RetentionConfig()
+    good = tmp_path / "keep.yaml"
+    good.write_text("retention:\n  snapshots_days: 7\n  run_at_hour: 4\n")
+    assert _read_retention(good).snapshots_days == 7
+    bare = tmp_path / "bare.yaml"
+    bare.write_text("clips_days: 3\nsnapshots_days: 3\n")
+    assert _read_retention(bare).clips_days == 3
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("snapshot_days: 7\n")
+    with pytest.raises(ConfigError, match=r"bad\.yaml.*unknown retention kind 'snapshot_days'"):
+        _read_retention(bad)
+    with pytest.raises(ConfigError, match="unknown time zone 'Mars/Base'"):
+        _time_zone("Mars/Base")

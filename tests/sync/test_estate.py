@@ -27,6 +27,7 @@ from storewatch.sync.registry import Registry
 from storewatch.web.auth import CSRF_HEADER
 from tests.helpers import wait_for
 from tests.sync.estate import RULES, WEB_USER, Estate
+from tests.web.conftest import login_form
 
 
 def _running(estate: Estate, store: str) -> int | None:
@@ -38,10 +39,7 @@ def _dashboard(estate: Estate) -> httpx.Client:
 
     def logged_in() -> bool:
         try:
-            return (
-                web.post("/login", data={"username": WEB_USER[0], "password": WEB_USER[1], "next": "/"}).status_code
-                == 303
-            )
+            return login_form(web, {"username": WEB_USER[0], "password": WEB_USER[1], "next": "/"}).status_code == 303
         except httpx.TransportError:
             return False
 

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -47,11 +49,21 @@ def login(client: TestClient, who: tuple[str, str] = ADMIN, csrf: bool = True) -
     """Log in; with ``csrf`` the client sends the session's CSRF token on every request (as the pages and
     app.js do), so state-changing calls pass; ``csrf=False`` for the tests that prove they are refused without."""
     client.headers.pop(CSRF_HEADER, None)
-    response = client.post("/login", data={"username": who[0], "password": who[1], "next": "/"})
+    response = login_form(client, {"username": who[0], "password": who[1], "next": "/"})
     assert response.status_code == 303, response.text
     if csrf:
         client.headers[CSRF_HEADER] = csrf_token(client)
     return client
+
+
+def login_form(client: httpx.Client, fields: dict[str, str]) -> httpx.Response:
+    """POST /login as a browser does: the login page first (it sets the pre-session cookie whose token the form
+    carries), then the form with that token; a session the client had is dropped first (the page would redirect)."""
+    client.cookies.delete(COOKIE)
+    page = client.get("/login")
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found is not None, (page.status_code, page.text[:500])
+    return client.post("/login", data={**fields, "csrf_token": found.group(1)})
 
 
 def csrf_token(client: TestClient) -> str:

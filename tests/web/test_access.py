@@ -16,7 +16,7 @@ from storewatch.web import create_app
 from storewatch.web.access_audit import AccessAudit
 from storewatch.web.auth import COOKIE, CSRF_HEADER, LOCK_AFTER, LOGIN_FAILED
 from storewatch.web.users import UserRepository
-from tests.web.conftest import csrf_token, login, settings_for
+from tests.web.conftest import csrf_token, login, login_form, settings_for
 from tests.web.seed import ADMIN, GUARD, Seeded
 
 
@@ -47,18 +47,18 @@ def client(seeded: Seeded, audit: Recorder) -> Iterator[TestClient]:
 
 def _fail(client: TestClient, username: str, times: int = 1) -> None:
     for _ in range(times):
-        response = client.post("/login", data={"username": username, "password": "not it at all"})
+        response = login_form(client, {"username": username, "password": "not it at all"})
         assert response.status_code == 401 and LOGIN_FAILED in response.text
 
 
 def _try(client: TestClient, who: tuple[str, str]) -> int:
-    return client.post("/login", data={"username": who[0], "password": who[1]}).status_code
+    return login_form(client, {"username": who[0], "password": who[1]}).status_code
 
 
 # --- lockout ---------------------------------------------------------------------------------------------------------
 def test_five_wrong_passwords_lock_the_account_with_the_same_message(client: TestClient, audit: Recorder) -> None:
     _fail(client, GUARD[0], LOCK_AFTER)
-    response = client.post("/login", data={"username": GUARD[0], "password": GUARD[1]})
+    response = login_form(client, {"username": GUARD[0], "password": GUARD[1]})
     assert response.status_code == 401 and LOGIN_FAILED in response.text  # the right password: still refused
     assert COOKIE not in response.headers.get("set-cookie", "")
     assert _try(client, ADMIN) == 303  # another account is not locked
@@ -90,7 +90,7 @@ def test_an_address_with_many_failures_waits_whatever_name_it_tries(client: Test
     limiter.max_failures = 3
     for name in ("x1", "x2", "x3"):
         _fail(client, name)
-    response = client.post("/login", data={"username": ADMIN[0], "password": ADMIN[1]})
+    response = login_form(client, {"username": ADMIN[0], "password": ADMIN[1]})
     assert response.status_code == 429 and "Too many failed logins from here" in response.text
 
 
@@ -353,3 +353,50 @@ def test_pages_offer_only_what_the_role_may_do(client: TestClient, seeded: Seede
     login(client, GUARD)
     assert 'value="ack"' in client.get(f"/alerts/{seeded.alerts['walkout']}").text
     assert "Your role does not export evidence" in client.get(f"/incidents/{seeded.incidents['walkout']}").text
+
+
+def test_an_administrator_of_some_stores_manages_only_within_them(
+    client: TestClient, seeded: Seeded, audit: Recorder
+) -> None:
+    """An administrator scoped to s1 cannot give s2 or "all stores" to an account or a token, nor change an account or
+    revoke a token reaching beyond s1: no widening one's reach through another account."""
+    with open_database(default_url(seeded.data_dir)) as db:
+        from storewatch.web.auth import hash_password
+        from storewatch.web.permissions import Role
+        from storewatch.web.tokens import TokenIn, TokenService
+
+        UserRepository(db).create("reg", hash_password("regional admin 1"), Role.ADMIN, ["s1"], "Reg Admin")
+        wide, _ = TokenService(db).create(TokenIn(name="s2 feed", stores=["s2"]), "ana")
+    login(client, ("reg", "regional admin 1"))
+    form = client.get("/users/new").text
+    assert 'value="s1"' in form and 'value="s2"' not in form and 'value="*"' not in form
+    for stores in (["s2"], ["*"], ["s1", "s2"]):
+        refused = _create_user(client, username="zed", role="admin", stores=stores)
+        assert refused.status_code == 403 and "only your own stores (s1)" in refused.text, stores
+    assert _create_user(client, username="zed", role="store_manager", stores=["s1"]).status_code == 200
+    zed, bo, ana = (_user_id(seeded, n) for n in ("zed", GUARD[0], ADMIN[0]))
+    assert client.post(f"/users/{zed}", data={"role": "guard", "stores": ["s2"]}).status_code == 403
+    assert client.post(f"/users/{zed}", data={"role": "guard", "stores": ["s1"]}).status_code == 303
+    for target in (bo, ana):  # bo works at s2, ana everywhere
+        edit = client.post(f"/users/{target}", data={"role": "guard", "stores": ["s1"]})
+        assert edit.status_code == 403 and "outside your stores" in edit.text
+        for action in ("disable", "unlock", "password"):
+            assert client.post(f"/users/{target}/{action}").status_code == 403, (target, action)
+
+    token_form = {"name": "feed", "capabilities": ["alerts.view"]}
+    assert 'value="*"' not in client.get("/tokens").text
+    for stores in (["s2"], ["*"]):
+        response = client.post("/tokens", data={**token_form, "stores": stores})
+        assert response.status_code == 403 and "only your own stores" in response.text, stores
+    assert client.post("/tokens", data={**token_form, "stores": ["s1"]}).status_code == 200
+    assert client.post(f"/tokens/{wide.id}/revoke").status_code == 403
+    changes = [s for s in audit.seen if s[0] in ("user", "token") and s[1] == "reg"]
+    assert changes == [
+        ("user", "reg", "zed", "created"),
+        ("user", "reg", "zed", "edited"),
+        ("token", "reg", "feed", "created"),
+    ]
+
+    login(client, ADMIN)  # an administrator over every store still does all of it
+    assert client.post(f"/tokens/{wide.id}/revoke").status_code == 303
+    assert client.post(f"/users/{zed}", data={"role": "guard", "stores": ["s2"]}).status_code == 303

@@ -23,7 +23,7 @@ from storewatch.web.deps import store_scope
 from storewatch.web.permissions import CAPABILITIES, TOKEN_CAPABILITIES, Role
 from storewatch.web.tokens import TokenIn, TokenService
 from storewatch.web.users import UserRepository
-from tests.web.conftest import settings_for
+from tests.web.conftest import login_form, settings_for
 from tests.web.seed import ADMIN, Seeded
 
 PASSWORD = "walk password 123"
@@ -61,7 +61,7 @@ class Walk:
 
     def sign_in(self, username: str) -> None:
         self.client.cookies.clear()
-        response = self.client.post("/login", data={"username": username, "password": PASSWORD})
+        response = login_form(self.client, {"username": username, "password": PASSWORD})
         assert response.status_code == 303, (username, response.text[-500:])
 
     def call(self, method: str, route: APIRoute, bearer: str | None = None) -> int:

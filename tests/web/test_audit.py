@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from storewatch.store.audit import AuditFilter, AuditLog
 from storewatch.store.db import open_database
-from tests.web.conftest import login
+from tests.web.conftest import login, login_form
 from tests.web.seed import ADMIN, Seeded
 
 
@@ -22,7 +22,7 @@ def _log(seeded: Seeded) -> list[dict[str, object]]:
 
 
 def test_logins_are_recorded_with_the_address_never_the_password(app_client: TestClient, seeded: Seeded) -> None:
-    bad = app_client.post("/login", data={"username": "ana", "password": "tr0ub4dor-guess", "next": "/"})
+    bad = login_form(app_client, {"username": "ana", "password": "tr0ub4dor-guess", "next": "/"})
     assert bad.status_code == 401
     login(app_client, ADMIN)
     rows = [r for r in _log(seeded) if str(r["action"]).startswith("login")]

@@ -10,11 +10,14 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 
+from storewatch.audit.chain import AuditAction
 from storewatch.store import open_database, upgrade
+from storewatch.store.audit import AuditFilter, AuditLog
 from storewatch.store.db import default_url
 from storewatch.web.app import PUBLIC, _check_every_route_is_guarded, api_routes
-from storewatch.web.auth import COOKIE, LOGIN_FAILED, AuthService, SessionSigner, verify_password
-from tests.web.conftest import login
+from storewatch.web.auth import COOKIE, LOGIN_COOKIE, LOGIN_FAILED, AuthService, SessionSigner, verify_password
+from storewatch.web.users import UserRepository
+from tests.web.conftest import login, login_form
 from tests.web.seed import ADMIN, Seeded
 
 SAMPLE = {
@@ -58,8 +61,15 @@ def test_every_route_is_public_or_requires_a_login(app_client: TestClient) -> No
 
 def test_public_operations_are_the_login_page_and_health(app_client: TestClient) -> None:
     public = sorted((r.path, m) for r in api_routes(app_client.app) if PUBLIC in r.tags for m in r.methods)  # type: ignore[arg-type]
-    # the POS endpoint needs no login: its body is signed with the shared secret (storewatch.pos.http)
-    assert public == [("/api/v1/pos/transactions", "POST"), ("/healthz", "GET"), ("/login", "GET"), ("/login", "POST")]
+    # the integration endpoints need no login: a body signed with the shared secret, or an API token
+    # (storewatch.ingest.http)
+    assert public == [
+        ("/api/v1/access/events", "POST"),
+        ("/api/v1/pos/transactions", "POST"),
+        ("/healthz", "GET"),
+        ("/login", "GET"),
+        ("/login", "POST"),
+    ]
 
 
 def test_an_unguarded_route_is_refused_when_the_app_is_built() -> None:
@@ -76,14 +86,38 @@ def test_an_unguarded_route_is_refused_when_the_app_is_built() -> None:
 
 
 def test_login_sets_a_strict_session_cookie_and_redirects_only_on_site(app_client: TestClient) -> None:
-    response = app_client.post("/login", data={"username": ADMIN[0], "password": ADMIN[1], "next": "/incidents"})
+    response = login_form(app_client, {"username": ADMIN[0], "password": ADMIN[1], "next": "/incidents"})
     assert response.status_code == 303 and response.headers["location"] == "/incidents"
     cookie = response.headers["set-cookie"]
     assert cookie.startswith(f"{COOKIE}=") and "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
-    evil = app_client.post("/login", data={"username": ADMIN[0], "password": ADMIN[1], "next": "//evil.example/x"})
+    evil = login_form(app_client, {"username": ADMIN[0], "password": ADMIN[1], "next": "//evil.example/x"})
     assert evil.headers["location"] == "/"
     assert app_client.get("/").status_code == 200
     assert app_client.get("/login").headers["location"] == "/"  # logged in already
+
+
+def test_the_login_form_needs_its_pre_session_csrf_token(app_client: TestClient, seeded: Seeded) -> None:
+    page = app_client.get("/login")
+    cookie = page.headers["set-cookie"]
+    assert cookie.startswith(f"{LOGIN_COOKIE}=") and "HttpOnly" in cookie and "Path=/login" in cookie
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token is not None
+    fields = {"username": ADMIN[0], "password": ADMIN[1]}
+    other = app_client.app.state.ctx.auth.signer.login_csrf("x" * 32)  # type: ignore[attr-defined]
+    for sent in ({}, {"csrf_token": ""}, {"csrf_token": other}, {"csrf_token": token.group(1) + "x"}):
+        refused = app_client.post("/login", data={**fields, **sent})
+        assert refused.status_code == 403 and "login form was out of date" in refused.text, sent
+        assert COOKIE not in app_client.cookies and f"{COOKIE}=" not in refused.headers.get("set-cookie", "")
+        assert "csrf_token" in refused.text  # a fresh form: typing again works
+    app_client.cookies.delete(LOGIN_COOKIE)
+    assert app_client.post("/login", data={**fields, "csrf_token": token.group(1)}).status_code == 403  # no cookie
+    with open_database(default_url(seeded.data_dir)) as db:
+        rows = AuditLog(db).list(AuditFilter(action=AuditAction.LOGIN_FAILED.value))
+        assert rows and rows[0].details["reason"] == "csrf"
+        user = UserRepository(db).by_username(ADMIN[0])
+        assert user is not None and user.failed_logins == 0  # not a password try: no lockout counted
+    done = login_form(app_client, fields)
+    assert done.status_code == 303 and f'{LOGIN_COOKIE}=""' in done.headers["set-cookie"]  # used up
 
 
 @pytest.mark.parametrize(
@@ -98,7 +132,7 @@ def test_login_sets_a_strict_session_cookie_and_redirects_only_on_site(app_clien
 def test_a_failed_login_says_why_next_to_the_field(
     app_client: TestClient, username: str, password: str, status: int, field: str, message: str
 ) -> None:
-    response = app_client.post("/login", data={"username": username, "password": password})
+    response = login_form(app_client, {"username": username, "password": password})
     assert response.status_code == status
     assert f'<p class="field-error" id="{field}-error" role="alert">{message}</p>' in response.text
     assert COOKIE not in response.headers.get("set-cookie", "")

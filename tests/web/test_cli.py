@@ -19,7 +19,13 @@ def test_openapi_tags_the_operations_that_need_no_login_public() -> None:
     document = json.loads(result.stdout)
     operations = {(path, method): op for path, item in document["paths"].items() for method, op in item.items()}
     public = sorted(k for k, op in operations.items() if "public" in op["tags"])
-    assert public == [("/api/v1/pos/transactions", "post"), ("/healthz", "get"), ("/login", "get"), ("/login", "post")]
+    assert public == [
+        ("/api/v1/access/events", "post"),
+        ("/api/v1/pos/transactions", "post"),
+        ("/healthz", "get"),
+        ("/login", "get"),
+        ("/login", "post"),
+    ]
     assert all(op.get("tags") for op in operations.values())
     assert ("/api/v1/alerts/{alert_id}/acknowledge", "post") in operations
 
@@ -30,8 +36,11 @@ def test_serve_on_a_new_data_folder_makes_the_first_admin_with_a_password_shown_
         found = re.search(r"created the first user: admin, password (\S+)", server.output())
         assert found, server.output()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
-        body = urllib.parse.urlencode({"username": "admin", "password": found.group(1)}).encode()
-        with opener.open(f"{server.url}/login", body, timeout=10) as response:  # follows the redirect to /
+        with opener.open(f"{server.url}/login", timeout=10) as page:  # the form's CSRF token and its cookie
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page.read().decode())
+        assert token is not None
+        body = urllib.parse.urlencode({"username": "admin", "password": found.group(1), "csrf_token": token.group(1)})
+        with opener.open(f"{server.url}/login", body.encode(), timeout=10) as response:  # follows the redirect to /
             assert response.status == 200 and "Overview" in response.read().decode()
         with opener.open(f"{server.url}/api/v1/me", timeout=10) as response:
             assert json.load(response)["username"] == "admin"

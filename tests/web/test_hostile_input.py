@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,10 +16,10 @@ from fastapi.testclient import TestClient
 
 from storewatch.store.db import default_url, open_database
 from storewatch.web import WebSettings, create_app
-from tests.web.conftest import login, settings_for
+from tests.web.conftest import login, login_form, settings_for
 from tests.web.hub_seed import GUARD as HUB_GUARD
 from tests.web.hub_seed import HubSeeded, seed_hub
-from tests.web.seed import GUARD, Seeded, s1_only_ids
+from tests.web.seed import ADMIN, GUARD, Seeded, s1_only_ids
 
 TABLES = ("events", "alerts", "incidents", "users", "api_tokens")
 INJECTIONS = (
@@ -83,7 +84,7 @@ def test_oversized_bodies_are_413_and_the_server_keeps_answering(
         declared = client.post(
             f"/api/v1/alerts/{alert}/acknowledge", content=big_json, headers={"content-type": "application/json"}
         )
-        form = client.post("/login", data={"username": "bo", "password": "p" * (3 * 1024 * 1024)})
+        form = client.post("/login", data={"username": "bo", "password": "p" * (3 * 1024 * 1024)})  # 413 before all
 
         def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it is read
             for _ in range(40):
@@ -103,24 +104,69 @@ def test_oversized_bodies_are_413_and_the_server_keeps_answering(
 
 def test_the_body_limit_is_a_setting(seeded: Seeded) -> None:
     with TestClient(create_app(settings_for(seeded.data_dir, max_body_bytes=4096))) as client:
-        assert client.post("/login", data={"username": "bo", "password": "p" * 5000}).status_code == 413
-        assert client.post("/login", data={"username": "bo", "password": "p" * 100}).status_code == 401
+        assert login_form(client, {"username": "bo", "password": "p" * 5000}).status_code == 413
+        assert login_form(client, {"username": "bo", "password": "p" * 100}).status_code == 401
 
 
 @pytest.mark.parametrize(
-    "body",
-    ['{"note": ', "not json", '{"false_alarm_reason": 5}', "[]", '{"note": "\ud800"}', "\xff\xfe"],
+    ("body", "field", "message"),
+    [
+        ('{"note": ', "body", "the body is not valid JSON (Expecting value at character 9)"),
+        ("not json", "body", "the body is not valid JSON (Expecting value at character 0)"),
+        ("\xff\xfe", "body", "the body is not valid JSON"),
+        ('{"note": "\ud800"}', "note", "Extra inputs are not permitted"),
+        ("[]", "body", "the body must be a JSON object"),
+        ('"x"', "body", "the body must be a JSON object"),
+        ('{"false_alarm_reason": 5}', "false_alarm_reason", "Input should be a valid string"),
+    ],
 )
-def test_malformed_json_is_a_422(client: TestClient, seeded: Seeded, body: str) -> None:
+def test_malformed_json_is_a_422_naming_the_problem(
+    client: TestClient, seeded: Seeded, body: str, field: str, message: str
+) -> None:
     login(client, GUARD)
     alert = seeded.alerts["fight"]
-    response = client.post(
-        f"/api/v1/alerts/{alert}/acknowledge",
-        content=body.encode("utf-8", "surrogatepass"),
-        headers={"content-type": "application/json"},
-    )
-    assert response.status_code in (400, 409, 422), (body, response.status_code, response.text)
+    notes = f"/api/v1/incidents/{seeded.incidents['fight']}/notes"
+    for path in (f"/api/v1/alerts/{alert}/acknowledge", *([notes] if field == "body" else [])):
+        response = client.post(
+            path, content=body.encode("utf-8", "surrogatepass"), headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 422, (path, body, response.status_code, response.text)
+        problems = response.json()["detail"]
+        assert any(p["field"] == field and p["message"].startswith(message) for p in problems), (path, problems)
+        assert field != "body" or len(problems) == 1  # a body that cannot be read is one problem, not one per field
     assert client.get("/healthz").status_code == 200
+
+
+def test_a_body_that_is_not_sent_as_json_is_named(client: TestClient, seeded: Seeded) -> None:
+    login(client, GUARD)
+    url = f"/api/v1/alerts/{seeded.alerts['fight']}/acknowledge"
+    for kind in ("text/plain", "application/x-www-form-urlencoded"):
+        response = client.post(url, content=b'{"note": "x"}', headers={"content-type": kind})
+        assert response.status_code == 422, (kind, response.text)
+        assert "Content-Type: application/json" in response.json()["detail"][0]["message"], kind
+
+
+def test_every_page_form_refuses_a_json_body_with_one_422(client: TestClient, seeded: Seeded) -> None:
+    """A page's form posted as JSON is not read as an empty form (which acknowledged, switched stores or answered
+    409 before): every state-changing page answers 422 naming what it takes, and nothing changes."""
+    from storewatch.web.app import PUBLIC, api_routes
+
+    login(client, ADMIN)
+    sample = {"alert_id": seeded.alerts["walkout"], "incident_id": seeded.incidents["walkout"], "action": "note",
+              "user_id": "d" * 32, "token_id": "e" * 32, "store": "s1", "camera": "door"}  # fmt: skip
+    checked = 0
+    for route in api_routes(client.app):  # type: ignore[arg-type]
+        if route.path.startswith("/api/") or PUBLIC in route.tags or not (route.methods - {"GET", "HEAD"}):
+            continue
+        path = re.sub(r"\{([^}:]+)(:path)?\}", lambda m: sample.get(m.group(1), "x"), route.path)
+        for method in route.methods - {"GET", "HEAD"}:
+            response = client.request(method, path, json={"action": "ack", "store": "s2"})
+            assert response.status_code == 422, (method, route.path, response.status_code)
+            assert "this page takes a form" in response.text and "not application/json" in response.text
+            checked += 1
+    assert checked >= 20
+    assert client.get(f"/api/v1/alerts/{seeded.alerts['walkout']}").json()["status"] == "waiting"
+    assert client.get("/api/v1/me").status_code == 200  # not logged out by /logout or /settings/sessions
 
 
 def _list_operations(client: TestClient) -> list[tuple[str, list[str]]]:

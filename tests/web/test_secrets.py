@@ -13,7 +13,7 @@ from httpx import Response
 
 from storewatch.store.db import default_url, open_database
 from storewatch.web import create_app
-from tests.web.conftest import login, settings_for
+from tests.web.conftest import login, login_form, settings_for
 from tests.web.seed import ADMIN, GUARD, Seeded
 
 WEBHOOK_SECRET = "hook-key-7f3a9c2e41d05b68"
@@ -61,8 +61,8 @@ def test_secrets_never_leak_into_logs_audit_or_answers(
     shown_once: list[Response] = []  # the only answers allowed to carry a new secret
     seen: list[Response] = []
     with caplog.at_level(logging.DEBUG):
-        seen.append(client.post("/login", data={"username": GUARD[0], "password": WRONG_PASSWORD}))
-        seen.append(client.post("/login", data={"username": "nobody", "password": WRONG_PASSWORD}))
+        seen.append(login_form(client, {"username": GUARD[0], "password": WRONG_PASSWORD}))
+        seen.append(login_form(client, {"username": "nobody", "password": WRONG_PASSWORD}))
         login(client, ADMIN)
         typed = client.post(
             "/users",

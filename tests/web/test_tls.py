@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.web.conftest import login_form
 from tests.web.seed import ADMIN, Seeded
 from tests.web.server import STOREWATCH, serve
 
@@ -34,7 +35,7 @@ def test_serve_over_https_sets_secure_cookies(seeded: Seeded, tmp_path: Path) ->
     with serve(seeded.data_dir, *args, https=True) as server:
         assert server.url.startswith("https://") and "storewatch serve: https://" in server.output()
         with httpx.Client(base_url=server.url, verify=ssl.create_default_context(cafile=cert), timeout=10) as client:
-            response = client.post("/login", data={"username": ADMIN[0], "password": ADMIN[1], "next": "/"})
+            response = login_form(client, {"username": ADMIN[0], "password": ADMIN[1], "next": "/"})
             assert response.status_code == 303, response.text
             session = [c for c in response.headers.get_list("set-cookie") if "HttpOnly" in c]
             assert session and all("Secure" in c for c in session), session

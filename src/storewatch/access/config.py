@@ -10,9 +10,11 @@ line and zone exist (``SiteConfig``).
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import Annotated
 
-from storewatch.pos.config import CameraRef, Slug
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from storewatch.pos.config import CameraRef, DropFolderSource, Slug, timezone_name
 from storewatch.pos.model import PosId
 
 
@@ -64,7 +66,33 @@ class ClipConfig(_Strict):
     after_s: float = Field(10.0, ge=0.0, le=600.0, description="And after it.")
 
 
+class AccessHttpSource(_Strict):
+    """``POST /api/v1/access/events`` on the dashboard app, signed as the POS endpoint is (HMAC-SHA256 over
+    ``<timestamp>.<body>`` in ``X-Storewatch-Signature`` with this source's own secret) or sent with an API token
+    holding ``access.ingest`` (for the token's stores)."""
+
+    enabled: bool = Field(False, description="Whether the dashboard app accepts access events over HTTP.")
+    secret_env: str = Field(
+        "STOREWATCH_ACCESS_SECRET",
+        pattern=r"^[A-Z_][A-Z0-9_]{0,63}$",
+        description="Environment variable holding the shared secret (never the secret itself in the site file); "
+        "unset: API tokens only.",
+    )
+    max_body_mb: float = Field(8.0, gt=0.0, le=1024.0, description="Largest body accepted (413 beyond).")
+
+
+class AccessSources(_Strict):
+    drop_folders: list[DropFolderSource] = Field(
+        default_factory=list, max_length=100, description="Folders the access system writes event files into."
+    )
+    http: AccessHttpSource = Field(default_factory=AccessHttpSource, description="The dashboard's HTTP endpoint.")
+
+
 class AccessConfig(_Strict):
+    sources: AccessSources = Field(default_factory=AccessSources, description="Where badge events come from.")
+    timezone: Annotated[str, AfterValidator(timezone_name)] = Field(
+        "UTC", description="IANA time zone of event times written without an offset."
+    )
     doors: list[DoorMapping] = Field(default_factory=list, max_length=10_000, description="Door -> camera.")
     rules: AccessRulesConfig = Field(default_factory=AccessRulesConfig, description="Rules and thresholds.")
     clip: ClipConfig = Field(default_factory=ClipConfig, description="Video linked to each exception.")

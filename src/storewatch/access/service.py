@@ -10,18 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storewatch.access.config import AccessConfig
 from storewatch.access.doorview import DoorView, load_door_view
-from storewatch.access.events import AccessEvent, AccessResultOrBad
-from storewatch.access.rules import AccessException, AccessRules
+from storewatch.access.events import AccessEvent, AccessResultOrBad, parse_access
+from storewatch.access.rules import AccessException, AccessRules, schedule_check
 from storewatch.pos.records import Quarantined
 
 if TYPE_CHECKING:
-    from storewatch.config.schema import Camera
+    from storewatch.config.schema import Camera, SiteConfig
     from storewatch.store.access import AccessRepository
 
 CONTEXT_S = 600.0
@@ -96,9 +96,27 @@ def check(events: Sequence[AccessEvent], rules: AccessRules, tracks: DoorTracks 
     return rules.check(events, door_views(events, rules.config, tracks))
 
 
+def site_rules(site: SiteConfig) -> AccessRules:
+    """The access rules of a site: its ``access`` section and each store's opening hours."""
+    schedules = {s.id: (s.schedule, s.timezone or site.site.timezone) for s in site.stores}
+    return AccessRules(site.access, schedule_check(schedules))
+
+
+def site_door_tracks(site: SiteConfig, root: Path) -> DoorTracks:
+    """The site's cameras with their track recordings under ``root`` (``DATA/tracks``)."""
+    return DoorTracks(root, {f"{s.id}/{c.id}": c for s in site.stores for c in s.cameras})
+
+
 class AccessIngestService:
-    def __init__(self, repo: AccessRepository, rules: AccessRules, tracks: DoorTracks | None = None) -> None:
-        self.repo, self.rules, self.tracks = repo, rules, tracks
+    def __init__(
+        self, repo: AccessRepository, rules: AccessRules, tracks: DoorTracks | None = None, tz: tzinfo = UTC
+    ) -> None:
+        """``tz``: the zone of event times written without an offset (``access.timezone``)."""
+        self.repo, self.rules, self.tracks, self.tz = repo, rules, tracks, tz
+
+    def ingest_file(self, path: Path) -> AccessReport:
+        """A JSON, JSON Lines or CSV file of events (a drop folder's)."""
+        return self.ingest(parse_access(path, default_tz=self.tz), str(path))
 
     def ingest(self, results: Iterable[AccessResultOrBad], source: str) -> AccessReport:
         events, bad = split(results)

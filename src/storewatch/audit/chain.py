@@ -77,6 +77,8 @@ class AuditAction(StrEnum):
     RETENTION_PURGE = "retention_purge"
     SUBJECT_REQUEST = "subject_request"
     """A data subject's request handled: find, export or erase (``storewatch privacy subject``)."""
+    VERIFY = "verify"
+    """An evidence pack checked against its manifest (``storewatch incidents verify``): its SHA-256, the result."""
 
 
 def canonical_time(t: datetime) -> str:

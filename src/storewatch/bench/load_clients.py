@@ -22,6 +22,7 @@ import contextlib
 import itertools
 import json
 import random
+import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ PAGES = {
 }
 KINDS = ("overview", "alerts", "incidents", "incident", "thumbnail", "api_alerts", "api_estate")
 RETRIED = (httpx.RemoteProtocolError, httpx.ReadError)
+LOGIN_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+"""The login form's CSRF token in the login page."""
 CARD_FIELDS = ("status", "level", "explanation", "incident_ids", "acknowledged_by", "false_alarm_reason")
 
 
@@ -220,7 +223,9 @@ class DashboardLoad:
                 self.error_examples.append(problem)
 
     async def _arrive(self, client: _Client, username: str, password: str) -> None:
-        form = {"username": username, "password": password, "next": "/"}
+        page = await client.http.get("/login")  # as a browser: the form's CSRF token and its pre-session cookie
+        token = LOGIN_TOKEN.search(page.text)
+        form = {"username": username, "password": password, "next": "/", "csrf_token": token.group(1) if token else ""}
         await self._timed(client, "login", "POST", "/login", data=form, ok=(303,))
         await self._follow(client)
 

@@ -48,6 +48,7 @@ def _register() -> None:
         edge_cmd,
         hub_cmd,
         incidents_cmd,
+        inventory_cmd,
         models_cmd,
         pos_cmd,
         privacy_cmd,
@@ -73,6 +74,7 @@ def _register() -> None:
     app.add_typer(access_cmd.users_app, name="users")
     app.add_typer(access_cmd.tokens_app, name="tokens")
     app.add_typer(doors_cmd.app, name="access")
+    app.add_typer(inventory_cmd.app, name="inventory")
     track_cmd.register(app)
     run_cmd.register(app)
     edge_cmd.register(app)

@@ -1,5 +1,5 @@
-"""``storewatch access check|ingest``: door access events (badge reads, door states) checked by the access rules
-offline, or ingested into the store."""
+"""``storewatch access check|ingest|watch``: door access events (badge reads, door states) checked by the access
+rules offline, ingested into the store, or taken from a drop folder."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from storewatch.cli.database import DatabaseOpt, DataDirOpt, open_store
+from storewatch.cli.dropfolder import FolderArg, IntervalOpt, OnceOpt, SettleOpt, watch_folder
 
 if TYPE_CHECKING:
     from storewatch.access.rules import AccessException, AccessRules
@@ -34,16 +35,14 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON object per excep
 def _rules(config: Path | None, tracks: Path | None) -> tuple[AccessRules, DoorTracks | None]:
     from storewatch.access.config import AccessConfig
     from storewatch.access.rules import AccessRules, schedule_check
-    from storewatch.access.service import DoorTracks
+    from storewatch.access.service import site_door_tracks, site_rules
 
     if config is None:
         return AccessRules(AccessConfig(), schedule_check({})), None
     from storewatch.config.loader import load_site_config
 
     site = load_site_config(config)
-    schedules = {s.id: (s.schedule, s.timezone or site.site.timezone) for s in site.stores}
-    cameras = {f"{s.id}/{c.id}": c for s in site.stores for c in s.cameras}
-    return AccessRules(site.access, schedule_check(schedules)), DoorTracks(tracks, cameras) if tracks else None
+    return site_rules(site), site_door_tracks(site, tracks) if tracks else None
 
 
 def _print(found: list[AccessException], bad: list[Quarantined], as_json: bool) -> None:
@@ -114,3 +113,28 @@ def ingest(
             bad += len(report.quarantined)
     if bad:
         raise typer.Exit(1)
+
+
+@app.command("watch")
+def watch(
+    folder: FolderArg,
+    data_dir: DataDirOpt = None,
+    database: DatabaseOpt = None,
+    config: SiteOpt = None,
+    tracks: TracksOpt = None,
+    timezone: TimezoneOpt = "UTC",
+    interval_s: IntervalOpt = 2.0,
+    settle_s: SettleOpt = 2.0,
+    once: OnceOpt = False,
+) -> None:
+    """Ingest each new event file of a folder, then move it to done/ or (with an .errors.json report)
+    quarantine/. (`storewatch run` watches the site's access.sources.drop_folders itself.)"""
+    from zoneinfo import ZoneInfo
+
+    from storewatch.access.service import AccessIngestService
+    from storewatch.store.access import AccessRepository
+
+    rules, door_tracks = _rules(config, tracks)
+    with open_store(data_dir, database) as db:
+        service = AccessIngestService(AccessRepository(db), rules, door_tracks, ZoneInfo(timezone))
+        watch_folder(folder, service.ingest_file, "access-drop-folder", interval_s, settle_s, once)

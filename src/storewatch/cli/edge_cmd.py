@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from storewatch.cli.options import BackendOpt, ThreadsOpt
+from storewatch.cli.options import BackendOpt, DataDirOpt, RunSecondsOpt, SiteArg, StatusPortOpt, ThreadsOpt
 
 
 def register(app: typer.Typer) -> None:
@@ -15,7 +14,7 @@ def register(app: typer.Typer) -> None:
 
 
 def edge(
-    config: Annotated[Path, typer.Argument(help="Site YAML (cameras, zones, runtime settings).")],
+    config: SiteArg,
     hub: Annotated[
         str,
         typer.Option(
@@ -26,15 +25,9 @@ def edge(
     store: Annotated[
         str | None, typer.Option(help="The store this edge runs (needed when the site file has several).")
     ] = None,
-    data_dir: Annotated[
-        Path | None, typer.Option(help="Where events, snapshots, clips and recordings go (overrides the config).")
-    ] = None,
-    status_port: Annotated[
-        int | None, typer.Option(min=0, max=65535, help="Port of /metrics and /status (overrides the config).")
-    ] = None,
-    seconds: Annotated[
-        float | None, typer.Option(min=1.0, help="Stop after this long (default: run until Ctrl-C).")
-    ] = None,
+    data_dir: DataDirOpt = None,
+    status_port: StatusPortOpt = None,
+    seconds: RunSecondsOpt = None,
     backend: BackendOpt = None,
     threads: ThreadsOpt = None,
 ) -> None:

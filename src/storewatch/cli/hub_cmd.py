@@ -15,6 +15,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -67,6 +68,14 @@ def hub(
             "served from it instead of being fetched from the stores."
         ),
     ] = None,
+    retention: Annotated[
+        Path | None,
+        typer.Option(
+            help="YAML of the hub's retention: days per kind of data, as a site file's retention: section "
+            "(default: the same defaults). Purged daily at run_at_hour in --time-zone."
+        ),
+    ] = None,
+    time_zone: Annotated[str, typer.Option(help="Time zone of the daily retention run (IANA name).")] = "UTC",
     seconds: Annotated[
         float | None, typer.Option(min=1.0, help="Stop after this long (default: until Ctrl-C).")
     ] = None,
@@ -79,7 +88,8 @@ def hub(
         raise ConfigError("the hub needs --nats nats://host:4222, --http-port PORT, --web-port PORT, or some of them")
     bucket = None if media_bucket is None else _read_bucket(media_bucket)
     web = None if web_port is None else WebOptions(web_host, web_port, data_dir, bucket)
-    _serve(database, nats, http_port, http_host, seconds, web)
+    keep = HubRetention(_read_retention(retention), _time_zone(time_zone), data_dir)
+    _serve(database, nats, http_port, http_host, seconds, web, keep)
 
 
 @dataclass(frozen=True)
@@ -91,22 +101,61 @@ class WebOptions:
     """``media.config.S3Media`` or None."""
 
 
-def _read_bucket(file: Path) -> Any:
+@dataclass(frozen=True)
+class HubRetention:
+    config: Any
+    """``retention.config.RetentionConfig``."""
+    tz: Any
+    """``zoneinfo.ZoneInfo`` of the daily run."""
+    data_dir: Path
+
+
+def _read_model(file: Path, validate: Callable[[Any], Any]) -> Any:
+    """A YAML file's content through ``validate`` (a pydantic ``model_validate``); problems name file and key."""
     import yaml
     from pydantic import ValidationError
 
     from storewatch.config.loader import key_path
-    from storewatch.media.config import S3Media
 
     try:
         data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"{file}: cannot read: {exc}") from None
     try:
-        return S3Media.model_validate({"kind": "s3", **data} if isinstance(data, dict) else data)
+        return validate(data)
     except ValidationError as exc:
         problems = "\n".join(f"{file}: {key_path(tuple(e['loc']))}: {e['msg']}" for e in exc.errors())
         raise ConfigError(problems) from None
+
+
+def _read_bucket(file: Path) -> Any:
+    from storewatch.media.config import S3Media
+
+    return _read_model(file, lambda d: S3Media.model_validate({"kind": "s3", **d} if isinstance(d, dict) else d))
+
+
+def _read_retention(file: Path | None) -> Any:
+    """The hub's retention settings: a file's ``retention:`` section (or the file itself), else the defaults."""
+    from storewatch.retention.config import RetentionConfig
+
+    if file is None:
+        return RetentionConfig()
+
+    def section(data: Any) -> Any:
+        if isinstance(data, dict) and set(data) == {"retention"}:
+            data = data["retention"] or {}
+        return RetentionConfig.model_validate(data)
+
+    return _read_model(file, section)
+
+
+def _time_zone(name: str) -> Any:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"--time-zone: unknown time zone {name!r} (an IANA name, e.g. Europe/Berlin)") from None
 
 
 def _serve(
@@ -116,6 +165,7 @@ def _serve(
     http_host: str,
     seconds: float | None,
     web: WebOptions | None,
+    keep: HubRetention | None = None,
 ) -> None:
     from storewatch.store.db import open_database
     from storewatch.store.migrate import upgrade
@@ -126,12 +176,18 @@ def _serve(
     console = Console(stderr=True)
     db = open_database(database)
     upgrade(db)
-    service = server = dashboard = None
+    service = server = dashboard = purge = None
+    kept_for = None
+    media_dir = keep.data_dir / "media" if keep is not None else None
     try:
+        if keep is not None and keep.config.enabled:
+            purge = _retention(db, keep)
+            kept_for = f"retention daily at {keep.config.run_at_hour}:00 {keep.tz}"
         if web is not None:
             dashboard = _dashboard(database, web, nats, console)
         if nats is not None:
-            service = HubService(db, nats, report=lambda line: console.print(f"{time.strftime('%H:%M:%S')} {line}"))
+            service = HubService(db, nats, report=lambda line: console.print(f"{time.strftime('%H:%M:%S')} {line}"),
+                                 media_dir=media_dir)  # fmt: skip
             service.start()
         if http_port is not None:
             secret = os.environ.get(SECRET_ENV, "")
@@ -139,10 +195,11 @@ def _serve(
                 raise ConfigError(
                     f"--http-port: the sync endpoint checks signatures; set ${SECRET_ENV} (16+ characters)"
                 )
-            server = SyncServer(SyncEndpoint(db, secret), http_host, http_port)
+            server = SyncServer(SyncEndpoint(db, secret, media_dir=media_dir), http_host, http_port)
             server.start()
         where = ", ".join(w for w in (nats and f"NATS {nats}", server and f"HTTPS sync at {server.url}",
-                                      dashboard and f"dashboard at {dashboard.url}") if w)  # fmt: skip
+                                      dashboard and f"dashboard at {dashboard.url}",
+                                      kept_for) if w)  # fmt: skip
         console.print(f"[bold]storewatch hub[/]: database {db.url}; {where}")
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -160,7 +217,21 @@ def _serve(
             server.stop()
         if dashboard is not None:
             dashboard.stop()
+        if purge is not None:
+            purge.stop()
         db.close()
+
+
+def _retention(db: Any, keep: HubRetention) -> Any:
+    """The hub's own retention, on a thread: the stores purge their data, the hub its copies (events, alerts,
+    incidents' events, thumbnails, the clips it fetched into ``media/``, its audit log), by the same rules."""
+    from storewatch.retention.schedule import RetentionScheduler
+    from storewatch.retention.service import RetentionService
+
+    service = RetentionService(db, keep.config, keep.data_dir, keep.data_dir / "media")
+    scheduler = RetentionScheduler(service.run, keep.config.run_at_hour, keep.tz)
+    scheduler.start()
+    return scheduler
 
 
 def _dashboard(database: str, web: WebOptions, nats: str | None, console: Console) -> Any:
@@ -203,21 +274,9 @@ def push_config(
 
 
 def _read_live_config(file: Path) -> Any:
-    import yaml
-    from pydantic import ValidationError
-
-    from storewatch.config.loader import key_path
     from storewatch.sync.live_config import LiveConfig
 
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{file}: cannot read: {exc}") from None
-    try:
-        return LiveConfig.model_validate(data)
-    except ValidationError as exc:
-        problems = "\n".join(f"{file}: {key_path(tuple(e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(problems) from None
+    return _read_model(file, LiveConfig.model_validate)
 
 
 def _publish(url: str, version: Any) -> bool:

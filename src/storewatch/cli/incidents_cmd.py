@@ -228,11 +228,21 @@ def hold(incident: IdArg, release: Annotated[bool, typer.Option("--release", hel
 
 
 @app.command("verify")
-def verify(pack: Annotated[Path, typer.Argument(help="Evidence pack (.zip) to check.")]) -> None:
-    """Check every file of an evidence pack against its SHA-256 manifest; exit 1 when anything differs."""
+def verify(
+    pack: Annotated[Path, typer.Argument(help="Evidence pack (.zip) to check.")],
+    by: ByOpt = "",
+    data_dir: DataDirOpt = None,
+    database: DatabaseOpt = None,
+) -> None:
+    """Check every file of an evidence pack against its SHA-256 manifest; exit 1 when anything differs.
+
+    The check is recorded in the audit log of the event store (--data-dir, --database, or the default data folder
+    when it is there): the pack's SHA-256, its incident and the result. Someone holding only the pack (no store)
+    can still check it; they are told it was not recorded."""
     from storewatch.incidents.pack import verify_pack
 
     result = verify_pack(pack)
+    _record_check(pack, result.ok, result.files, len(result.problems), actor_name(by), data_dir, database)
     if result.ok:
         typer.echo(f"{pack}: OK — {result.files} files match the manifest")
         return
@@ -240,6 +250,37 @@ def verify(pack: Annotated[Path, typer.Argument(help="Evidence pack (.zip) to ch
         typer.echo(f"{pack}: {problem}")
     typer.echo(f"{pack}: FAILED ({len(result.problems)} problem(s))")
     raise typer.Exit(1)
+
+
+def _record_check(
+    pack: Path, ok: bool, files: int, problems: int, actor: str, data_dir: Path | None, database: str | None
+) -> None:
+    """Write the ``verify`` audit row; without a store to write it to (none given and no default folder), say so."""
+    import hashlib
+    import zipfile
+
+    from storewatch.cli.database import DEFAULT_DATA_DIR
+
+    if data_dir is None and database is None and not (DEFAULT_DATA_DIR / "storewatch.db").is_file():
+        typer.echo(f"{pack}: this check is not recorded in an audit log (no event store here; give --data-dir)",
+                   err=True)  # fmt: skip
+        return
+    digest = hashlib.sha256()
+    with pack.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    record: dict[str, object] = {}
+    try:
+        with zipfile.ZipFile(pack) as z:
+            found = json.loads(z.read("incident.json"))
+            record = found if isinstance(found, dict) else {}
+    except (zipfile.BadZipFile, KeyError, ValueError):
+        pass  # not a readable pack: the check's result says so; the row has the file's hash
+    store, case = record.get("store"), record.get("id")
+    with open_store(data_dir, database) as db:
+        _audit(db, actor, "verify", store if isinstance(store, str) and "," not in store else None,
+               f"pack:{pack.name}", sha256=digest.hexdigest(), ok=ok, files=files, problems=problems,
+               incident=case if isinstance(case, str) else None)  # fmt: skip
 
 
 @app.command("export")

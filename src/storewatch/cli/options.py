@@ -20,6 +20,15 @@ FillGapsOpt = Annotated[
     float, typer.Option(min=0.0, max=10.0, help="Fill gaps in a track up to this long, seconds (0 = off).")
 ]
 
+SiteArg = Annotated[Path, typer.Argument(help="Site YAML (cameras, zones, runtime settings).")]
+DataDirOpt = Annotated[
+    Path | None, typer.Option(help="Where events, snapshots, clips and recordings go (overrides the config).")
+]
+StatusPortOpt = Annotated[
+    int | None, typer.Option(min=0, max=65535, help="Port of /metrics and /status (overrides the config).")
+]
+RunSecondsOpt = Annotated[float | None, typer.Option(min=1.0, help="Stop after this long (default: run until Ctrl-C).")]
+
 ByOpt = Annotated[
     str,
     typer.Option("--by", "--actor", help="Who does it (timeline, chain of custody). Default: the login name."),

@@ -1,5 +1,5 @@
-"""``storewatch pos check|ingest|watch|mqtt``: read POS files offline, ingest them into the store, watch a drop
-folder, subscribe to an MQTT topic."""
+"""``storewatch pos check|ingest|watch|mqtt|nats``: read POS files offline, ingest them into the store, watch a drop
+folder, subscribe to an MQTT topic or read a NATS JetStream subject."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from storewatch.cli.database import DatabaseOpt, DataDirOpt, open_store
+from storewatch.cli.dropfolder import FolderArg, IntervalOpt, OnceOpt, SettleOpt, watch_folder
 
 if TYPE_CHECKING:
     from storewatch.pos.config import PosConfig
@@ -20,7 +21,9 @@ if TYPE_CHECKING:
     from storewatch.pos.model import Transaction
     from storewatch.pos.records import Quarantined
 
-app = typer.Typer(help="POS transactions: check files, ingest them, watch a drop folder.", no_args_is_help=True)
+app = typer.Typer(
+    help="POS transactions: check files, ingest them, watch a drop folder, read MQTT or NATS.", no_args_is_help=True
+)
 
 FilesArg = Annotated[list[Path], typer.Argument(help="POSLog XML (2.x, 6.0), JSON/JSON Lines or CSV files.")]
 PosConfigOpt = Annotated[
@@ -111,7 +114,7 @@ def _summary(tx: Transaction, found: list[PosException]) -> dict[str, Any]:
 
 
 def _day(tx: Transaction) -> tuple[str, date]:
-    return tx.store, tx.business_day or tx.end_utc.date()
+    return tx.store, tx.day
 
 
 def _period_findings(transactions: list[Transaction], cfg: PosConfig) -> dict[tuple[str, date], list[PosException]]:
@@ -200,34 +203,22 @@ def ingest(
 
 @app.command("watch")
 def watch(
-    folder: Annotated[Path, typer.Argument(help="The drop folder (done/ and quarantine/ are made inside it).")],
+    folder: FolderArg,
     data_dir: DataDirOpt = None,
     database: DatabaseOpt = None,
     config: PosConfigOpt = None,
     timezone: TimezoneOpt = None,
-    interval_s: Annotated[float, typer.Option(min=0.1, max=3600.0, help="Seconds between polls.")] = 2.0,
-    settle_s: Annotated[float, typer.Option(min=0.0, max=3600.0, help="A file must be unchanged this long.")] = 2.0,
-    once: Annotated[bool, typer.Option("--once", help="Ingest what is there now and exit.")] = False,
+    interval_s: IntervalOpt = 2.0,
+    settle_s: SettleOpt = 2.0,
+    once: OnceOpt = False,
 ) -> None:
-    """Ingest each new file of a folder, then move it to done/ or (with an .errors.json report) quarantine/."""
-    from storewatch.errors import StorewatchError
+    """Ingest each new file of a folder, then move it to done/ or (with an .errors.json report) quarantine/.
+    (`storewatch run` watches the site's pos.sources.drop_folders itself.)"""
     from storewatch.pos.service import PosIngestService
-    from storewatch.pos.watch import DropFolder
 
-    if not folder.is_dir():
-        raise StorewatchError(f"{folder}: no such folder", fix="create the drop folder first")
     cfg = _config(config, timezone)
     with open_store(data_dir, database) as db:
-        drop = DropFolder(folder, PosIngestService(db, cfg), settle_s)
-        if once:
-            for outcome in drop.poll_once():
-                r = outcome.report
-                print(f"{outcome.moved_to}: {r.accepted} accepted, {len(r.quarantined)} quarantined")
-            return
-        try:
-            drop.run(interval_s)
-        except KeyboardInterrupt:
-            print("stopped", file=sys.stderr)
+        watch_folder(folder, PosIngestService(db, cfg).ingest_file, "pos-drop-folder", interval_s, settle_s, once)
 
 
 @app.command("mqtt")
@@ -266,3 +257,45 @@ def mqtt_cmd(
         c = sub.counts
         print(f"{c.messages} messages: {c.accepted} transactions accepted, {c.quarantined} quarantined, "
               f"{c.failed} failed")  # fmt: skip
+
+
+@app.command("nats")
+def nats_cmd(
+    config: Annotated[Path, typer.Option("--config", help="The site file (or pos section) with pos.sources.nats.")],
+    data_dir: DataDirOpt = None,
+    database: DatabaseOpt = None,
+    messages: Annotated[
+        int | None, typer.Option(min=1, help="Exit after this many messages (default: run until stopped).")
+    ] = None,
+) -> None:
+    """Read pos.sources.nats (a JetStream stream, durable consumer) and ingest each message; a message is
+    acknowledged once stored. `storewatch run` does the same as a supervised worker: use this to run it alone."""
+    import time as clock
+
+    from storewatch.errors import ConfigError
+    from storewatch.ingest.worker import IngestWorker
+    from storewatch.pos.nats import PosNatsSource
+    from storewatch.pos.service import PosIngestService
+    from storewatch.runtime.health import Health
+
+    cfg = _config(config, None)
+    if cfg.sources.nats is None:
+        raise ConfigError(f"{config}: no pos.sources.nats section (url, stream and subjects)")
+    src = cfg.sources.nats
+    with open_store(data_dir, database) as db:
+        sub = PosNatsSource(src, PosIngestService(db, cfg))
+        worker = IngestWorker(sub.name, "pos-nats", sub.step, sub.counts, interval_s=0.0, close=sub.close)
+        print(f"reading {', '.join(src.subjects)} (stream {src.stream}) from {src.url}", file=sys.stderr)
+        try:
+            while messages is None or sub.counts.done + sub.counts.quarantined < messages:
+                clock.sleep(worker.run_once())
+                status = worker.status()
+                if status.health is not Health.OK:
+                    print(f"{status.health.value}: {status.reason}", file=sys.stderr)
+        except KeyboardInterrupt:
+            print("stopped", file=sys.stderr)
+        finally:
+            worker.stop()
+        c = sub.counts
+        print(f"{c.done + c.quarantined} messages: {c.records_accepted} transactions accepted, "
+              f"{c.records_quarantined} quarantined, {c.failures} failed fetches")  # fmt: skip

@@ -1,6 +1,7 @@
 """``storewatch privacy subject find|export|erase``: a data subject's access or erasure request, from an incident,
 a track (``store/camera/N``) or an event; each request is a ``subject_request`` row of the audit log
-(``privacy.subject_actions``). Finding someone from a picture of them is not possible yet (no appearance search)."""
+(``privacy.subject_actions``, as the dashboard's Subject requests page). Finding someone from a picture of them is
+not possible: no appearance features are stored."""
 
 from __future__ import annotations
 
@@ -140,7 +141,7 @@ def erase(
     where = _Context(config, data_dir)
     with open_store(where.folder if database is None else None, database) as db:
         requests = where.requests(db)
-        report = requests.finder.find(reference)
+        report = requests.report(reference)
         if report.held:
             requests.erase(report, actor_name(by), reason)  # raises: names the held incidents
         if not yes:
@@ -157,6 +158,8 @@ def erase(
         f"{done.rows.get('events', 0)} event(s), {done.rows.get('alerts', 0)} alert(s), {done.track_rows} "
         f"track row(s), {done.log_lines} events-log line(s); {done.kept_shared_events} shared event(s) kept"
     )
+    if done.hub_messages:
+        typer.echo("the hub's copies: an erasure is queued for it (sent with the store's other messages)")
     for problem in done.errors:
         typer.echo(f"not erased: {problem}", err=True)
     if done.errors:

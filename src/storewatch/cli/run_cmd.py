@@ -7,12 +7,12 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import typer
 from rich.console import Console
 
-from storewatch.cli.options import BackendOpt, ThreadsOpt
+from storewatch.cli.options import BackendOpt, DataDirOpt, RunSecondsOpt, SiteArg, StatusPortOpt, ThreadsOpt
 
 if TYPE_CHECKING:
     from storewatch.config.schema import SiteConfig
@@ -25,16 +25,10 @@ def register(app: typer.Typer) -> None:
 
 
 def run(
-    config: Annotated[Path, typer.Argument(help="Site YAML (cameras, zones, runtime settings).")],
-    data_dir: Annotated[
-        Path | None, typer.Option(help="Where events, snapshots, clips and recordings go (overrides the config).")
-    ] = None,
-    status_port: Annotated[
-        int | None, typer.Option(min=0, max=65535, help="Port of /metrics and /status (overrides the config).")
-    ] = None,
-    seconds: Annotated[
-        float | None, typer.Option(min=1.0, help="Stop after this long (default: run until Ctrl-C).")
-    ] = None,
+    config: SiteArg,
+    data_dir: DataDirOpt = None,
+    status_port: StatusPortOpt = None,
+    seconds: RunSecondsOpt = None,
     backend: BackendOpt = None,
     threads: ThreadsOpt = None,
 ) -> None:

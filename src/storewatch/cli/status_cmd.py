@@ -75,7 +75,7 @@ def fetch_status(url: str, timeout_s: float = 3.0) -> tuple[bytes, str]:
 
 
 def render_status(report: PipelineStatus, console: Console) -> None:
-    """A table with one row per camera, then a line for the detector and the process.
+    """A table with one row per camera, then a line for the detector, the process and each ingest source.
 
     In a terminal narrower than ``WIDE_COLUMNS`` the reasons go below the table (for cameras that are not ok)
     instead of into a column, so the numbers stay readable at 80 columns.
@@ -113,6 +113,14 @@ def render_status(report: PipelineStatus, console: Console) -> None:
         markup=False,
     )
     console.print(f"process: up {_duration(p.uptime_s)}, CPU {p.cpu_s:.1f} s, RSS {rss}", highlight=False, markup=False)
+    for s in report.sources:  # the integrations' drop folders and subjects
+        line = Text.assemble(
+            (s.source, "bold"), " ", (s.health.value, HEALTH_STYLE.get(s.health.value, "")),
+            f": {s.done} done, {s.quarantined} quarantined ({s.records_accepted} records accepted, "
+            f"{s.records_quarantined} quarantined), {s.failures} failures",
+            "" if s.health.value == "ok" else f"; {s.reason}",
+        )  # fmt: skip
+        console.print(line)
 
 
 def _camera_cells(cam: CameraStatus, now_utc: datetime, *, with_reason: bool) -> list[Text]:

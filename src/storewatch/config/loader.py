@@ -118,6 +118,7 @@ def _validation_issues(path: Path, root: yaml.Node, exc: ValidationError) -> lis
             named = _NAMED_KEY.match(msg)
             if named:
                 loc = tuple(int(k[1:-1]) if k.startswith("[") else k for k in _KEY_PART.findall(named.group(1)))
+                msg = msg[named.end() :]  # the key is shown once, as the issue's key path
         point = re.match(r"point (\d+) ", msg)
         lookup = (*loc, int(point.group(1))) if point else loc
         node, exact = _find_node(root, lookup)

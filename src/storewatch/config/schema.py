@@ -22,6 +22,7 @@ from storewatch.core.ids import is_slug
 from storewatch.detect.config import DetectorConfig
 from storewatch.detect.tampering import TamperConfig
 from storewatch.incidents.config import IncidentsConfig
+from storewatch.inventory.config import InventoryConfig
 from storewatch.media.config import LocalMedia, MediaConfig
 from storewatch.pos.config import PosConfig
 from storewatch.privacy.config import PrivacyConfig
@@ -265,6 +266,11 @@ class SiteConfig(_Strict):
         default_factory=AccessConfig,
         description="Door access control: which camera, line and restricted zone watch each door; rule thresholds.",
     )
+    inventory: InventoryConfig = Field(
+        default_factory=InventoryConfig,
+        description="Stock adjustments and cycle counts: which SKUs sit on which camera's shelf zone, how "
+        "adjustment reasons count in shrink (see docs/inventory.md).",
+    )
 
     @model_validator(mode="after")
     def _unique_stores(self) -> SiteConfig:
@@ -356,6 +362,27 @@ class SiteConfig(_Strict):
                 have = ", ".join(sorted(z.id for z in cam.zones)) or "none"
                 raise ValueError(f"{where}.zone: {name} names zone {door.zone!r}, which camera {door.camera} "
                                  f"lacks (its zones: {have})")  # fmt: skip
+        return self
+
+    @model_validator(mode="after")
+    def _shelves_fit_site(self) -> SiteConfig:
+        """Each shelf's store is a store of the site, its camera a camera of that store with the zone."""
+        stores = {s.id: s for s in self.stores}
+        for i, shelf in enumerate(self.inventory.shelves):
+            where, name = f"inventory.shelves[{i}]", f"shelf {shelf.store}/{shelf.zone}"
+            store = stores.get(shelf.store)
+            if store is None:
+                raise ValueError(f"{where}.store: {name}: the site has no store {shelf.store!r} "
+                                 f"(stores: {', '.join(sorted(stores))})")  # fmt: skip
+            cam = next((c for c in store.cameras if f"{store.id}/{c.id}" == shelf.camera), None)
+            if cam is None:
+                have = ", ".join(f"{store.id}/{c.id}" for c in store.cameras) or "none"
+                raise ValueError(f"{where}.camera: {name} is watched by camera {shelf.camera}, which store "
+                                 f"{store.id} lacks (cameras: {have})")  # fmt: skip
+            if shelf.zone not in {z.id for z in cam.zones}:
+                have = ", ".join(sorted(z.id for z in cam.zones)) or "none"
+                raise ValueError(f"{where}.zone: {name}: camera {shelf.camera} has no zone {shelf.zone!r} "
+                                 f"(its zones: {have})")  # fmt: skip
         return self
 
     def rule_settings(self, camera: Camera) -> dict[str, RuleConfig]:

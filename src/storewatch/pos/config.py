@@ -35,7 +35,7 @@ def _camera(value: str) -> str:
     return value
 
 
-def _timezone(value: str) -> str:
+def timezone_name(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
@@ -45,6 +45,8 @@ def _timezone(value: str) -> str:
 
 Slug = Annotated[str, AfterValidator(_slug)]
 CameraRef = Annotated[str, AfterValidator(_camera)]
+Timezone = Annotated[str, AfterValidator(timezone_name)]
+"""An IANA time zone name (``Europe/London``), checked."""
 
 
 class _Strict(BaseModel):
@@ -151,22 +153,27 @@ class ClipConfig(_Strict):
 
 
 class DropFolderSource(_Strict):
-    """A folder the POS (or a copy job) writes transaction files into (``storewatch pos watch``)."""
+    """A folder a system (or a copy job) writes files into, watched by ``storewatch run`` / ``edge`` (and
+    ``storewatch pos watch``)."""
 
-    path: str = Field(min_length=1, description="The folder; done/ and quarantine/ are made inside it.")
+    path: str = Field(
+        min_length=1, description="The folder (relative: to the data folder); done/ and quarantine/ are made in it."
+    )
     settle_s: float = Field(2.0, ge=0.0, le=3600.0, description="A file unchanged this long is taken as complete.")
     poll_s: float = Field(2.0, gt=0.0, le=3600.0, description="How often the folder is looked at.")
 
 
 class HttpSource(_Strict):
     """``POST /api/v1/pos/transactions`` on the dashboard app, signed with a shared secret (HMAC-SHA256 over
-    ``<timestamp>.<body>`` in ``X-Storewatch-Signature``, as the sync endpoint and the alert webhooks)."""
+    ``<timestamp>.<body>`` in ``X-Storewatch-Signature``, as the sync endpoint and the alert webhooks) or sent with
+    an API token holding ``pos.ingest``."""
 
     enabled: bool = Field(False, description="Whether the dashboard app accepts POS transactions over HTTP.")
     secret_env: str = Field(
         "STOREWATCH_POS_SECRET",
         pattern=r"^[A-Z_][A-Z0-9_]{0,63}$",
-        description="Environment variable holding the shared secret (never the secret itself in the site file).",
+        description="Environment variable holding the shared secret (never the secret itself in the site file); "
+        "unset: API tokens only.",
     )
     max_body_mb: float = Field(32.0, gt=0.0, le=1024.0, description="Largest body accepted (413 beyond).")
 
@@ -192,15 +199,43 @@ class MqttSource(_Strict):
     )
 
 
+class NatsSource(_Strict):
+    """Transactions published to NATS JetStream subjects (``storewatch run`` / ``edge``, ``storewatch pos nats``):
+    each message one document (a POSLog, a JSON transaction or list, JSON Lines or CSV). A durable pull consumer
+    reads them; a message is acknowledged only once stored (its transactions saved, its bad records quarantined),
+    so one in flight when the database or the process goes away is delivered again (ingest is idempotent)."""
+
+    url: str = Field("nats://127.0.0.1:4222", min_length=1, max_length=300, description="NATS server URL.")
+    stream: str = Field(
+        "STOREWATCH_POS", pattern=r"^[A-Za-z0-9_-]{1,64}$", description="JetStream stream (made if missing)."
+    )
+    subjects: list[str] = Field(
+        default_factory=lambda: ["pos.transactions.>"], min_length=1, max_length=20,
+        description="Subjects the stream holds (publishers send to these).",
+    )  # fmt: skip
+    durable: str = Field(
+        "storewatch-pos", pattern=r"^[A-Za-z0-9_-]{1,64}$", description="Durable consumer name (its position)."
+    )
+    format: PosFormat | None = Field(
+        None, description="Format of every message; none: told by the message's first byte (<, {, [) or CSV header."
+    )
+    batch: int = Field(100, ge=1, le=10_000, description="Messages fetched (and stored) at a time.")
+    ack_wait_s: float = Field(
+        120.0, ge=5.0, le=3600.0, description="A message not acknowledged this long is delivered again."
+    )
+    keep_days: float = Field(7.0, gt=0.0, le=365.0, description="How long the stream keeps messages.")
+
+
 class PosSources(_Strict):
     drop_folders: list[DropFolderSource] = Field(default_factory=list, max_length=100, description="Drop folders.")
     http: HttpSource = Field(default_factory=HttpSource, description="The dashboard's HTTP endpoint.")
     mqtt: MqttSource | None = Field(None, description="An MQTT subscription.")
+    nats: NatsSource | None = Field(None, description="A NATS JetStream subscription.")
 
 
 class PosConfig(_Strict):
     sources: PosSources = Field(default_factory=PosSources, description="Where transactions come from.")
-    timezone: Annotated[str, AfterValidator(_timezone)] = Field(
+    timezone: Annotated[str, AfterValidator(timezone_name)] = Field(
         "UTC", description="IANA time zone of POS times written without an offset (NCR writes store-local times)."
     )
     rules: PosRulesConfig = Field(default_factory=PosRulesConfig, description="Exception rules and thresholds.")

@@ -4,22 +4,24 @@ a sentence a person can read, and the till video to look at (camera and time win
 mapped to a camera.
 
 >>> from datetime import UTC, datetime
+>>> from datetime import date
 >>> e = PosException.of(ExceptionCode.NO_SALE, store="9", register="5", sequence=65, operator="759",
-...                     at_utc=datetime(2017, 10, 1, 15, 19, 11, tzinfo=UTC), explanation="drawer opened, no sale")
->>> e.id, e.code.value
-('no_sale:9/5/65', 'no_sale')
+...                     business_day=date(2017, 10, 1), at_utc=datetime(2017, 10, 1, 15, 19, 11, tzinfo=UTC),
+...                     explanation="drawer opened, no sale")
+>>> e.id, e.code.value, e.transaction_key
+('no_sale:9/5/2017-10-01/65', 'no_sale', '9/5/2017-10-01/65')
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from storewatch.pos.config import ClipConfig, TillMapping
-from storewatch.pos.model import Transaction, UTCTime, allow_register_field
+from storewatch.pos.model import Transaction, UTCTime, allow_register_field, transaction_key
 
 allow_register_field()
 
@@ -59,6 +61,7 @@ class PosException(BaseModel):
     store: str
     register: str | None = Field(None, description="None for a cashier's period finding.")
     sequence: int | None = None
+    business_day: date | None = Field(None, description="Of a transaction's finding: the transaction's (its key).")
     operator: str | None = None
     at_utc: UTCTime
     period_start_utc: UTCTime | None = Field(None, description="Of a period finding (excessive_*).")
@@ -72,12 +75,22 @@ class PosException(BaseModel):
         """An exception with its id made from the code and what it is about."""
         store, register, sequence = fields["store"], fields.get("register"), fields.get("sequence")
         if sequence is not None:
-            ident = f"{code.value}:{store}/{register}/{sequence}"
+            day = fields.get("business_day")
+            if register is None or day is None:
+                raise ValueError("a transaction's finding needs its register and business_day (its key)")
+            ident = f"{code.value}:{transaction_key(store, register, day, sequence)}"
         else:
             start, end = fields.get("period_start_utc"), fields.get("period_end_utc")
             span = f"{start:%Y%m%dT%H%M%S}-{end:%Y%m%dT%H%M%S}" if start and end else ""
             ident = f"{code.value}:{store}:{fields.get('operator')}:{span}"
         return cls(id=ident, code=code, **fields)
+
+    @property
+    def transaction_key(self) -> str | None:
+        """The key of the transaction it is about (None for a cashier's period finding)."""
+        if self.sequence is None or self.register is None or self.business_day is None:
+            return None
+        return transaction_key(self.store, self.register, self.business_day, self.sequence)
 
 
 def for_transaction(
@@ -94,6 +107,7 @@ def for_transaction(
         store=tx.store,
         register=tx.register,
         sequence=tx.sequence,
+        business_day=tx.day,
         operator=tx.operator,
         at_utc=at_utc or tx.end_utc,
         values=values,

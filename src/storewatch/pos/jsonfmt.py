@@ -8,7 +8,7 @@ and the key path of the first wrong field; the rest are accepted.
 >>> text = (b'{"store":"1","register":"3","sequence":7,"type":"no_sale","end_utc":"2026-01-02T10:00:00Z"}\\n'
 ...         b'{"store":"1"}\\n')
 >>> [str(r) if isinstance(r, Quarantined) else r.key for r in parse_json(text, "t.jsonl")]
-['1/3/7', 't.jsonl: line 2 (store 1): register: Field required']
+['1/3/2026-01-02/7', 't.jsonl: line 2 (store 1): register: Field required']
 """
 
 from __future__ import annotations

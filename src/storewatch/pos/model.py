@@ -1,7 +1,10 @@
 """The transaction model every POS format is parsed into: one typed, validated record per till transaction.
 
 Money is in minor units (cents) as ``int``; times are timezone-aware UTC; a transaction is identified by its
-store, register and sequence number (``key``: ``store/register/sequence``; ``register_id``: ``store/register``).
+store, register, business day and sequence number (``key``: ``store/register/day/sequence``; ``register_id``:
+``store/register``). The business day is part of the identity because many POS systems number each register's
+transactions afresh every day: keyed by sequence alone, today's #42 would replace yesterday's. A transaction
+without ``business_day`` is taken on the UTC date of its end (``day``).
 Line ``amount_minor`` values are signed by their effect on the total: sales positive, returns, voids and
 discounts negative, so ``sum(line.amount_minor) + tax_minor == total_minor`` for a well-formed log.
 
@@ -11,7 +14,7 @@ discounts negative, so ``sum(line.amount_minor) + tax_minor == total_minor`` for
 ...                  lines=(LineItem(number=1, kind=LineKind.SALE, amount_minor=1250),
 ...                         LineItem(number=2, kind=LineKind.VOID, amount_minor=-1250, voids_line=1)))
 >>> tx.key, tx.register_id, tx.net_minor, [ln.number for ln in tx.void_lines]
-('9/2/301', '9/2', 0, [2])
+('9/2/2017-10-01/301', '9/2', 0, [2])
 """
 
 from __future__ import annotations
@@ -175,8 +178,14 @@ class Transaction(_Frozen):
     source: str = Field("", max_length=300, description="Where it was read: file and record.")
 
     @property
+    def day(self) -> date:
+        """The business day of its identity: ``business_day``, else the UTC date of ``end_utc``."""
+        return self.business_day or self.end_utc.date()
+
+    @property
     def key(self) -> str:
-        return f"{self.store}/{self.register}/{self.sequence}"
+        """``store/register/day/sequence``: what ingest is idempotent on (``transaction_key``)."""
+        return transaction_key(self.store, self.register, self.day, self.sequence)
 
     @property
     def register_id(self) -> str:
@@ -200,6 +209,15 @@ class Transaction(_Frozen):
         return self.type in (TransactionType.SALE, TransactionType.RETURN, TransactionType.EXCHANGE)
 
 
+def transaction_key(store: str, register: str, day: date, sequence: int) -> str:
+    """The stored id of a transaction.
+
+    >>> transaction_key("9", "2", date(2017, 10, 1), 301)
+    '9/2/2017-10-01/301'
+    """
+    return f"{store}/{register}/{day.isoformat()}/{sequence}"
+
+
 def retail_type(lines: tuple[LineItem, ...] | list[LineItem]) -> TransactionType:
     """``sale``, ``return`` or ``exchange`` from the kinds of a retail transaction's lines."""
     kinds = {ln.kind for ln in lines}
@@ -220,4 +238,5 @@ __all__ = [
     "TransactionStatus",
     "TransactionType",
     "retail_type",
+    "transaction_key",
 ]

@@ -24,7 +24,7 @@ side; ``tests/pos/test_poslog_same.py`` proves the records are the same as befor
 ... <ControlTransaction><ReasonCode>Procedure 21</ReasonCode><NoSale>2017-10-01T15:19:11</NoSale></ControlTransaction>
 ... </Transaction></POSLog>'''
 >>> [(t.key, t.type.value, t.operator, t.end_utc.isoformat()) for t in parse_poslog(xml, "x.xml")]
-[('9/5/65', 'no_sale', '759', '2017-10-01T15:19:11+00:00')]
+[('9/5/2017-10-01/65', 'no_sale', '759', '2017-10-01T15:19:11+00:00')]
 """
 
 from __future__ import annotations

@@ -67,7 +67,7 @@ def transaction_row(tx: Transaction) -> dict[str, Any]:
         "sequence": tx.sequence,
         "type": tx.type.value,
         "status": tx.status.value,
-        "business_day": tx.business_day or tx.end_utc.date(),
+        "business_day": tx.day,
         "start_utc": tx.start_utc,
         "end_utc": tx.end_utc,
         "operator": tx.operator,

@@ -54,11 +54,12 @@ def post_void(tx: Transaction, cfg: RuleSwitch) -> PosException | None:
         )
     if tx.link is not None and tx.link.reason is LinkReason.POST_VOID:
         ref = tx.link.ref
+        day = ref.business_day or tx.day  # a post-void naming no day voids one of its own day
         return for_transaction(
             ExceptionCode.POST_VOID,
             tx,
-            f"post-void of transaction {ref.store}/{ref.register}/{ref.sequence}",
-            {"voided_sequence": ref.sequence, "voided_register": ref.register or ""},
+            f"post-void of transaction {ref.store}/{ref.register or '?'}/{day}/{ref.sequence}",
+            {"voided_sequence": ref.sequence, "voided_register": ref.register or "", "voided_business_day": str(day)},
         )
     return None
 

@@ -118,7 +118,7 @@ class PosIngestService:
         counts, changed = self.repo.save_rows(prepared.rows)
         report.accepted = len(prepared.rows)
         report.inserted, report.updated, report.unchanged = counts.inserted, counts.updated, counts.unchanged
-        found = [e for e in prepared.exceptions if f"{e.store}/{e.register}/{e.sequence}" in changed]
+        found = [e for e in prepared.exceptions if e.transaction_key in changed]
         if found:
             self.repo.save_exceptions(found)
         report.exceptions = len(found)
@@ -156,7 +156,7 @@ class PosIngestService:
         if found:
             self.repo.save_exceptions(found)
         report.exceptions += len(found)
-        days.update((tx.store, tx.business_day or tx.end_utc.date()) for tx in changed)
+        days.update((tx.store, tx.day) for tx in changed)
 
     def _video_rules(self, transactions: list[Transaction]) -> list[PosException]:
         if self.tracks is None or not self.config.tills:

@@ -12,6 +12,7 @@ protected clip is made once, on a worker (a job with progress), and kept beside 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -99,7 +100,7 @@ def protect_clip(
         source = VideoSource(clip, camera_id=camera)
     except (StorewatchError, av.error.FFmpegError) as exc:
         raise StorewatchError(f"{clip.name}: cannot read the clip ({exc})") from exc
-    tmp = dst.with_name(dst.name + ".partial")
+    tmp = dst.with_name(f"{dst.name}.{os.getpid()}-{threading.get_ident()}.partial")  # each writer its own
     frames = 0
     with source:
         total = source.frame_count
@@ -126,7 +127,7 @@ def protect_clip(
     if frames == 0:
         tmp.unlink(missing_ok=True)
         raise StorewatchError(f"{clip.name}: the clip has no frames")
-    tmp.replace(dst)
+    tmp.replace(dst)  # atomic: two writers (a dashboard and a CLI export) each leave a whole copy
     return ProtectedClip(dst, frames, time.perf_counter() - started)
 
 
@@ -142,17 +143,34 @@ class ClipProtector:
         self.privacy = SitePrivacy(site)
         self._detector: Detector | None = None
         self._lock = threading.Lock()
+        self._making: dict[Path, tuple[threading.Lock, int]] = {}
+        """Clips being made: a lock per clip and how many callers hold or wait for it."""
 
     def protected(self, clip: Path, progress: Callable[[float, str], None] | None = None) -> Path:
-        """The protected copy of ``clip`` (a file under ``<media>/<store>/<camera>/<day>/``), made now if missing."""
+        """The protected copy of ``clip`` (a file under ``<media>/<store>/<camera>/<day>/``), made now if missing.
+        Callers asking for one clip at once (an evidence pack and an API export) wait for one copy to be made."""
         done = protected_path(clip)
         if done.is_file():
             return done
-        camera = "/".join(clip.parts[-4:-2])
-        if progress is not None:
-            progress(0.0, "Loading the person and face detectors")
-        return protect_clip(clip, camera=camera, protector=self.privacy, detector=self.detector(),
-                            progress=progress).path  # fmt: skip
+        with self._lock:
+            lock, users = self._making.get(clip, (threading.Lock(), 0))
+            self._making[clip] = (lock, users + 1)
+        try:
+            with lock:
+                if done.is_file():  # made while this caller waited
+                    return done
+                camera = "/".join(clip.parts[-4:-2])
+                if progress is not None:
+                    progress(0.0, "Loading the person and face detectors")
+                return protect_clip(clip, camera=camera, protector=self.privacy, detector=self.detector(),
+                                    progress=progress).path  # fmt: skip
+        finally:
+            with self._lock:
+                lock, users = self._making[clip]
+                if users == 1:
+                    del self._making[clip]
+                else:
+                    self._making[clip] = (lock, users - 1)
 
     def detector(self) -> Detector:
         with self._lock:

@@ -35,12 +35,22 @@ from storewatch.audit.chain import ActorKind, AuditAction
 from storewatch.errors import StorewatchError
 from storewatch.incidents.pack import build_pack
 from storewatch.io.tracks import CSV_HEADER
-from storewatch.privacy.subjects import HeldFile, Reference, SubjectFinder, SubjectReport, log_event_id, track_lines
+from storewatch.privacy.subjects import (
+    HeldFile,
+    Reference,
+    RefKind,
+    SubjectFinder,
+    SubjectNotFoundError,
+    SubjectReport,
+    log_event_id,
+    track_lines,
+)
 from storewatch.store.audit import AuditLog
 from storewatch.store.db import Database
 from storewatch.store.incidents import IncidentRepository
 from storewatch.store.models import CustodyAction
 from storewatch.store.retention import RetentionRepository
+from storewatch.sync.erasure import forward_erasure
 
 Progress = Callable[[float, str], None]
 ProtectClip = Callable[[Path, Progress | None], Path]
@@ -57,6 +67,8 @@ class Erasure:
     track_rows: int = 0
     log_lines: int = 0
     kept_shared_events: int = 0
+    hub_messages: int = 0
+    """Erasure messages queued for the hub (0 when this store does not sync with one)."""
     errors: list[str] = field(default_factory=list)
 
     def public(self) -> dict[str, Any]:
@@ -67,17 +79,47 @@ class Erasure:
             "track_rows": self.track_rows,
             "log_lines": self.log_lines,
             "kept_shared_events": self.kept_shared_events,
+            "hub_messages": self.hub_messages,
             "errors": len(self.errors),
         }
 
 
+class LegalHoldError(StorewatchError):
+    """An erasure refused: an incident holding the person's events is under legal hold."""
+
+
 class SubjectRequests:
+    """The requests of one requester kind: ``actor_kind`` and ``via`` go into every audit row (the CLI: ``cli``;
+    the dashboard: ``user`` via ``dashboard``); ``allows(store)`` limits them to the requester's stores (a report
+    reaching any other store is refused as not found, before anything is recorded or touched)."""
+
     def __init__(
-        self, database: Database, data_dir: Path, media_root: Path, actor_kind: ActorKind = ActorKind.CLI
+        self,
+        database: Database,
+        data_dir: Path,
+        media_root: Path,
+        actor_kind: ActorKind = ActorKind.CLI,
+        *,
+        via: str | None = None,
+        allows: Callable[[str], bool] | None = None,
     ) -> None:
-        self.db, self.actor_kind = database, actor_kind
+        self.db, self.actor_kind, self.via, self.allows = database, actor_kind, via, allows
         self.finder = SubjectFinder(database, data_dir, media_root)
         self.audit = AuditLog(database)
+
+    def report(self, reference: Reference) -> SubjectReport:
+        """What is held about the person (not recorded: ``find`` records it); ``SubjectNotFoundError`` when the
+        reference leads nowhere or to a store the requester may not see."""
+        if reference.kind is RefKind.TRACK and not self._allowed(reference.value.split("/", 1)[0]):
+            raise SubjectNotFoundError(f"no stored event names the track {reference.value!r}")
+        report = self.finder.find(reference)
+        stores = {*report.stores, *(i.store for i in report.incidents)}
+        if not all(self._allowed(s) for s in stores):
+            raise SubjectNotFoundError(f"nothing held about {reference} among your stores")
+        return report
+
+    def _allowed(self, store: str) -> bool:
+        return self.allows is None or self.allows(store)
 
     def _record(self, actor: str, kind: str, report: SubjectReport, **detail: Any) -> None:
         stores = report.stores
@@ -92,13 +134,14 @@ class SubjectRequests:
                 "reference": str(report.reference),
                 "stores": stores,
                 "counts": report.counts(),
+                **({"via": self.via} if self.via else {}),
                 **detail,
             },
         )
 
     # --- access -------------------------------------------------------------------------------------------------
     def find(self, reference: Reference, actor: str) -> SubjectReport:
-        report = self.finder.find(reference)
+        report = self.report(reference)
         self._record(actor, "find", report)
         return report
 
@@ -107,7 +150,7 @@ class SubjectRequests:
     ) -> tuple[SubjectReport, int]:
         """Write the pack (see the module doc); returns the report and how many files the pack's evidence holds."""
         say = progress or (lambda fraction, message: None)
-        report = self.finder.find(reference)
+        report = self.report(reference)
         files = [f.path for f in report.files if f.kind in PICTURE_KINDS]
         clips = [f for f in report.files if f.kind == "clip"]
         for i, clip in enumerate(clips):
@@ -155,7 +198,7 @@ class SubjectRequests:
             self._record(
                 actor, "erase", report, reason=reason.strip(), refused="legal_hold", held=[i.id for i in report.held]
             )
-            raise StorewatchError(
+            raise LegalHoldError(
                 f"incident(s) {ids} holding this person's events are under legal hold: nothing was erased",
                 fix="a hold keeps evidence on purpose; release it (`storewatch incidents hold ID --release`) only "
                 "when the erasure lawfully overrides it",
@@ -171,6 +214,11 @@ class SubjectRequests:
         for path in report.log_lines:
             done.log_lines += _rewrite(path, lambda line: log_event_id(line) in sole, done)
         done.rows = {k.value: v for k, v in RetentionRepository(self.db).remove_events(sorted(sole)).items()}
+        by_store: dict[str, list[str]] = {}
+        for e in report.events:
+            if e.event.id in sole:
+                by_store.setdefault(e.event.store, []).append(e.event.id)
+        done.hub_messages = forward_erasure(self.db, by_store, str(report.reference))
         self._record(actor, "erase", report, reason=reason.strip(), erased=done.public())
         return done
 

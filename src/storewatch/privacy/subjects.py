@@ -14,7 +14,7 @@ recorded track rows (``tracks/<store>/<camera>/<day>.csv``, the camera-days of t
 names a track outside the request is *shared*: it is about someone else too, so it is reported but an erasure keeps
 it (its track numbers alone no longer lead to anyone once the tracks are gone).
 
-Not covered: finding a person by a picture of them (no appearance search exists yet), copies in a media bucket
+Not covered: finding a person by a picture of them (no appearance features are stored), copies in a media bucket
 (``runtime.media.kind: s3``; retention purges them by age), continuous recordings and POS records (not linked to
 tracks). The ``SubjectReport`` holds ids, paths, counts and bytes, never pictures or boxes: it is what the audit
 log's ``subject_request`` row counts (``subject_actions`` exports and erases).
@@ -50,6 +50,11 @@ from storewatch.store.subjects import SubjectRepository, camera_of
 TRACK_ID = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[0-9]+$")
 KEY_PARTS = 4
 """An evidence file's key: ``<store>/<camera>/<day>/<file>``."""
+
+
+class SubjectNotFoundError(StorewatchError):
+    """The reference leads to nothing stored (an unknown track, event or incident, or one outside the requester's
+    stores: not revealed to exist)."""
 
 
 class RefKind(StrEnum):
@@ -229,7 +234,7 @@ class SubjectFinder:
         if reference.kind is RefKind.TRACK:
             found = self.rows.events_naming({reference.value})
             if not found:
-                raise StorewatchError(
+                raise SubjectNotFoundError(
                     f"no stored event names the track {reference.value!r}",
                     fix="track ids are store/camera/N as events list them (`storewatch incidents show ID`)",
                 )
@@ -237,14 +242,17 @@ class SubjectFinder:
         if reference.kind is RefKind.EVENT:
             event = EventRepository(self.db).get(reference.value)
             if event is None:
-                raise StorewatchError(f"no stored event has the id {reference.value!r}")
+                raise SubjectNotFoundError(f"no stored event has the id {reference.value!r}")
             return set(event.track_ids), [event]
         repo = IncidentRepository(self.db)
-        case = repo.get(repo.resolve_id(reference.value))
+        try:
+            case = repo.get(repo.resolve_id(reference.value))
+        except StorewatchError as exc:
+            raise SubjectNotFoundError(exc.message, fix=exc.fix) from exc
         assert case is not None
         anchors = self.rows.events(case.event_ids)
         if not anchors:
-            raise StorewatchError(f"incident {case.id} has no stored events: nothing about a person is held by it")
+            raise SubjectNotFoundError(f"incident {case.id} has no stored events: nothing about a person is held by it")
         return {t for e in anchors for t in e.track_ids}, anchors
 
     def _files(self, event: Event, report: SubjectReport) -> None:
@@ -259,16 +267,15 @@ class SubjectFinder:
                 report.files.append(HeldFile(copy, "protected_clip", event.id, copy.stat().st_size))
 
     def local(self, text: str) -> Path | None:
-        """The evidence file an event names: the path as stored, else its key under the media folder."""
-        path = Path(text)
-        if path.is_file():
-            return path
+        """The evidence file an event names: its key under this media folder, else the path as stored (a data
+        folder copied or moved acts on its own files, never on the ones it was copied from)."""
         parts = PurePosixPath(text.replace("\\", "/")).parts
         if len(parts) >= KEY_PARTS:
             under = self.media_root.joinpath(*parts[-KEY_PARTS:])
             if under.is_file():
                 return under
-        return None
+        path = Path(text)
+        return path if path.is_file() else None
 
     def _track_days(self, tracks: set[str], events: list[Event]) -> Iterator[TrackDay]:
         days: dict[tuple[str, date], set[int]] = {}

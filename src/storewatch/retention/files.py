@@ -16,6 +16,7 @@ day=datetime.date(2026, 3, 1), event_id='e1', camera='s1/door')
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from datetime import date
 from pathlib import Path, PurePosixPath
 
 from storewatch.retention.config import DataKind
+
+log = logging.getLogger(__name__)
 
 PICTURES = (".jpg", ".jpeg", ".png")
 VIDEOS = (".mp4", ".mkv")
@@ -86,6 +89,20 @@ def local_media(root: Path) -> Iterator[tuple[MediaFile, Path]]:
                         found = classify(f"{store.name}/{camera.name}/{day.name}/{entry.name}")
                         if found is not None:
                             yield found, Path(entry.path)
+
+
+def remove_event_files(root: Path, event_ids: set[str]) -> int:
+    """Delete the evidence files of these events under a local media folder (a data subject's erasure at a hub,
+    whose fetched files carry the stores' keys); how many went. A file that cannot be deleted is logged."""
+    removed = 0
+    for found, path in local_media(root):
+        if found.event_id in event_ids:
+            try:
+                path.unlink()
+                removed += 1
+            except OSError as exc:
+                log.error("erasure: %s not deleted: %s", path, exc)
+    return removed
 
 
 def track_files(root: Path) -> Iterator[DayFile]:

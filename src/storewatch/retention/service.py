@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 SYSTEM = "storewatch"
 ROWS: dict[DataKind, tuple[RowSet, ...]] = {
+    DataKind.SNAPSHOTS: (RowSet.HUB_THUMBNAILS,),
     DataKind.EVENTS: (RowSet.EVENTS,),
     DataKind.ALERTS: (RowSet.ALERTS, RowSet.DELIVERIES, RowSet.ACTION_LOG),
     DataKind.POS: (RowSet.POS_TRANSACTIONS, RowSet.POS_EXCEPTIONS, RowSet.POS_QUARANTINE),

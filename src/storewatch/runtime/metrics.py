@@ -40,6 +40,7 @@ from prometheus_client.registry import Collector
 from pydantic import TypeAdapter, ValidationError
 
 from storewatch.errors import StorewatchError
+from storewatch.ingest.report import SourceStatus
 from storewatch.runtime.health import Health
 
 if TYPE_CHECKING:
@@ -149,6 +150,8 @@ class PipelineStatus:
     cameras: list[CameraStatus]
     detector: DetectorStatus
     process: ProcessStatus
+    sources: list[SourceStatus] = dataclasses.field(default_factory=list)
+    """The ingest sources the runner supervises (drop folders, NATS): ``storewatch.ingest``."""
 
 
 @cache
@@ -199,9 +202,16 @@ class PipelineSampler:
     """Reads a pipeline into ``PipelineStatus`` snapshots; thread-safe, one per server so rates share a window."""
 
     def __init__(
-        self, pipeline: Pipeline, *, window_s: float = 10.0, clock: Callable[[], float] = time.monotonic
+        self,
+        pipeline: Pipeline,
+        *,
+        window_s: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+        sources: Callable[[], list[SourceStatus]] | None = None,
     ) -> None:
+        """``sources``: the ingest sources' statuses, read with each snapshot."""
         self.pipeline = pipeline
+        self.sources = sources
         self.window_s = window_s
         self._clock = clock
         self._lock = threading.Lock()
@@ -228,6 +238,7 @@ class PipelineSampler:
             cameras=cameras,
             detector=_detector(cameras, deltas),
             process=_process_status(self._started_wall),
+            sources=self.sources() if self.sources is not None else [],
         )
 
     @staticmethod
@@ -378,6 +389,33 @@ def camera_families(cameras: list[CameraStatus]) -> Iterator[Metric]:
         yield counter
 
 
+def source_families(sources: list[SourceStatus]) -> Iterator[Metric]:
+    """Per ingest source (labels ``source``, ``kind``): documents and records by outcome, failures, health."""
+    labels = ["source", "kind"]
+    docs = CounterMetricFamily("storewatch_ingest_documents", "Documents (files, messages) ingested, by outcome: "
+                               "done (every record read) or quarantined (some records quarantined).",
+                               labels=[*labels, "outcome"])  # fmt: skip
+    records = CounterMetricFamily(
+        "storewatch_ingest_records",
+        "Records ingested, by outcome: accepted or quarantined.",
+        labels=[*labels, "outcome"],
+    )
+    failures = CounterMetricFamily(
+        "storewatch_ingest_failures", "Ingest steps failed for a reason outside the documents (retried).", labels=labels
+    )
+    health = GaugeMetricFamily("storewatch_ingest_health", "1 for the source's current health state.",
+                               labels=[*labels, "state"])  # fmt: skip
+    for s in sources:
+        docs.add_metric([s.source, s.kind, "done"], s.done)
+        docs.add_metric([s.source, s.kind, "quarantined"], s.quarantined)
+        records.add_metric([s.source, s.kind, "accepted"], s.records_accepted)
+        records.add_metric([s.source, s.kind, "quarantined"], s.records_quarantined)
+        failures.add_metric([s.source, s.kind], s.failures)
+        for state in Health:
+            health.add_metric([s.source, s.kind, state.value], 1.0 if state == s.health else 0.0)
+    yield from (docs, records, failures, health)
+
+
 def process_families(status: PipelineStatus) -> Iterator[Metric]:
     """Process-wide families: the detector summary, uptime, CPU, memory and the build."""
     d, p = status.detector, status.process
@@ -403,6 +441,7 @@ class PipelineCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         status = self.sampler.status()
         yield from camera_families(status.cameras)
+        yield from source_families(status.sources)
         yield from process_families(status)
 
 

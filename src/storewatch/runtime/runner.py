@@ -7,7 +7,9 @@ tampering checks and the behaviour rules on the analysed frames. Around them: th
 (SQLite in the data folder or PostgreSQL; one writer), the evidence writer (snapshot, clip), an events log (JSON
 lines, one file per UTC day), the status server (``/metrics``, ``/status``), the public-view monitors and the
 live event feed it serves, the deterrent actions (``actions.service``), a maintenance loop (recording retention,
-camera health changes as events) and the data retention job (``retention``: once at start, then daily).
+camera health changes as events), the data retention job (``retention``: once at start, then daily) and the
+integrations' ingest sources (``ingest``: POS and door-access drop folders, POS over NATS), each a supervised
+worker with its health and counters in ``/status`` and ``/metrics``.
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ from storewatch.core.ids import CameraId, camera_key
 from storewatch.detect.gated import WindowDetector
 from storewatch.detect.tampering import TamperDetector, TamperKind
 from storewatch.incidents.service import IncidentService
+from storewatch.ingest.report import SourceStatus
+from storewatch.ingest.sources import site_workers
+from storewatch.ingest.worker import IngestWorkers
 from storewatch.media.config import LocalMedia, S3Media, open_media_store
 from storewatch.media.local import LocalMediaStore
 from storewatch.privacy.clips import ClipPreparer, ClipProtector
@@ -187,9 +192,11 @@ class SiteRunner:
             protect=self.privacy,
         )  # fmt: skip
         self.live = LiveFeed(self.bus)  # /events/stream
+        self.ingest = IngestWorkers()  # the site's drop folders and NATS subjects, made at start (need the database)
         self.status = StatusServer(
-            self.pipeline, host=rt.status_host, port=port, media=self._media_access, pvm=self.monitors, live=self.live
-        )
+            self.pipeline, host=rt.status_host, port=port, media=self._media_access, pvm=self.monitors, live=self.live,
+            sources=self.ingest_statuses,
+        )  # fmt: skip
         self.actions: ActionService | None = None
         self.alerting: Alerting | None = None
         self._log_inbox: DropOldestQueue[Event] = self.bus.subscribe("events-log", maxsize=10_000)
@@ -237,6 +244,8 @@ class SiteRunner:
             if cam.reader is not None:
                 cam.reader.start()
         self.pipeline.start()
+        self.ingest = IngestWorkers(site_workers(self.site, self.database, self.data_dir))
+        self.ingest.start()
         if self.site.retention.enabled:  # its own thread: purging never holds up capture
             service = RetentionService(self.database, self.site.retention, self.data_dir, self.media_root, self.archive)
             self.retention = RetentionScheduler(
@@ -275,11 +284,15 @@ class SiteRunner:
             self.incidents.stop()
         if self.retention is not None:
             self.retention.stop()
+        self.ingest.stop()
         if self.database is not None:
             self.database.close()
         self.live.stop()  # ends the event streams, so their request threads finish
         self.monitors.stop()
         self.status.stop()
+
+    def ingest_statuses(self) -> list[SourceStatus]:
+        return self.ingest.statuses()
 
     def _acknowledge(self, alert_id: str, false_alarm_reason: str | None) -> str:
         assert self.alerting is not None

@@ -46,6 +46,7 @@ from storewatch.runtime.metrics import PipelineCollector, PipelineSampler, statu
 from storewatch.runtime.pvm import PublicViewMonitors
 
 if TYPE_CHECKING:
+    from storewatch.ingest.report import SourceStatus
     from storewatch.runtime.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
@@ -100,13 +101,16 @@ class StatusServer:
         media: MediaAccess | None = None,
         pvm: PublicViewMonitors | None = None,
         live: LiveFeed | None = None,
+        sources: Callable[[], list[SourceStatus]] | None = None,
     ) -> None:
         """``media``: serve ``/media/<key>?token=...`` from that store to holders of a signed link; ``pvm``: the
         public-view monitors at ``/pvm/<camera>`` (page, ``/frame.jpg``, ``/state``); ``live``: the event feed at
-        ``/events/stream`` (server-sent events)."""
+        ``/events/stream`` (server-sent events); ``sources``: the ingest sources' statuses (``/status``
+        ``sources``, ``storewatch_ingest_*`` metrics)."""
         self.pipeline = pipeline
         self.media = media
         self.pvm, self.live = pvm, live
+        self.sources = sources
         self.host = host
         self._port = port
         self.rate_window_s = rate_window_s
@@ -124,7 +128,7 @@ class StatusServer:
     def start(self) -> None:
         if self._httpd is not None:
             return
-        sampler = PipelineSampler(self.pipeline, window_s=self.rate_window_s)
+        sampler = PipelineSampler(self.pipeline, window_s=self.rate_window_s, sources=self.sources)
         registry = CollectorRegistry()
         registry.register(PipelineCollector(self.pipeline, sampler))
         try:

@@ -60,6 +60,28 @@ def upsert_by_id(db: Database, row_type: Any, latest: dict[str, dict[str, Any]])
     return inserted, updated
 
 
+def save_changed(db: Database, row_type: Any, rows: Sequence[dict[str, Any]]) -> tuple[int, int, int]:
+    """Insert the rows (by id) not stored yet and replace those stored with another ``fingerprint`` (a hash of
+    the content; ``ingested_utc`` and ``updated_utc`` set now); returns (inserted, updated, unchanged)."""
+    table = cast(Table, row_type.__table__)
+    by_id = {r["id"]: r for r in rows}
+    inserted = updated = 0
+    with db.write_session() as session:
+        for ids in chunks(list(by_id)):
+            stmt = select(row_type.id, row_type.fingerprint).where(row_type.id.in_(ids))
+            have: dict[str, str] = {i: f for i, f in session.execute(stmt)}
+            now = utcnow()
+            new = [{**by_id[i], "ingested_utc": now, "updated_utc": now} for i in ids if i not in have]
+            diff = [{**by_id[i], "b_id": i, "updated_utc": now} for i in ids
+                    if i in have and have[i] != by_id[i]["fingerprint"]]  # fmt: skip
+            if new:
+                session.execute(insert_new(session, table), new)
+            if diff:
+                update_by_id(session, table, diff)
+            inserted, updated = inserted + len(new), updated + len(diff)
+    return inserted, updated, len(by_id) - inserted - updated
+
+
 def save_quarantined(db: Database, row_type: Any, items: Sequence[Quarantined]) -> int:
     """Keep each record that could not be read in ``row_type``'s table (once: the same record with the same error
     is not repeated); returns how many were new."""

@@ -32,6 +32,7 @@ from storewatch.store import (
     access_models,  # noqa: F401  (registers the API token table on Base.metadata)
     audit_models,  # noqa: F401  (registers the audit table on Base.metadata)
     door_models,  # noqa: F401  (registers the door access tables on Base.metadata)
+    inventory_models,  # noqa: F401  (registers the inventory tables on Base.metadata)
     pos_models,  # noqa: F401  (registers the POS tables on Base.metadata)
     sync_models,  # noqa: F401  (registers the sync tables on Base.metadata)
 )

@@ -1,8 +1,10 @@
 """The POS repository: idempotent bulk writes of transactions, exception findings and quarantined records, and the
 per-cashier counts the period rules need. SQL lives here; ``storewatch.pos.service`` decides what to write.
 
-Idempotence: a transaction is keyed by ``store/register/sequence``; writing one already stored with the same
-content (``fingerprint``) changes nothing, with other content replaces it (a corrected re-send). Findings are
+Idempotence: a transaction is keyed by ``store/register/business_day/sequence`` (``Transaction.key``: many POS
+systems restart their sequence numbers every day, so yesterday's #42 and today's are two transactions); writing
+one already stored with the same content (``fingerprint``) changes nothing, with other content replaces it (a
+corrected re-send). Findings are
 keyed by their stable id, quarantined records by a hash of where they came from and what was wrong. Inserts use
 ``ON CONFLICT DO NOTHING`` on both backends, so two ingesters racing on one key do not fail.
 """
@@ -18,7 +20,7 @@ from typing import Any, cast
 from sqlalchemy import Table, case, func, select
 
 from storewatch.pos.exceptions import PosException
-from storewatch.pos.model import Transaction, TransactionStatus, TransactionType
+from storewatch.pos.model import Transaction, TransactionRef, TransactionStatus, TransactionType, transaction_key
 from storewatch.pos.peers import OperatorActivity
 from storewatch.pos.prepare import fingerprint, transaction_row
 from storewatch.pos.records import Quarantined
@@ -100,12 +102,25 @@ class PosRepository:
                 for op, n, v, r in session.execute(stmt)
             ]
 
-    def transaction(self, store: str, register: str, sequence: int) -> Transaction | None:
+    def transaction(self, store: str, register: str, business_day: date, sequence: int) -> Transaction | None:
+        """The stored transaction of that key, or None."""
         with self.db.session() as session:
-            row = session.get(PosTransactionRow, f"{store}/{register}/{sequence}")
-            if row is None:
-                return None
-            return Transaction.model_validate({**json.loads(row.record), "source": row.source})
+            row = session.get(PosTransactionRow, transaction_key(store, register, business_day, sequence))
+            return None if row is None else _transaction_of(row)
+
+    def find(self, ref: TransactionRef, limit: int = 10) -> list[Transaction]:
+        """The transactions a reference (a return's receipt, a post-void's voided one) may mean, latest day
+        first: one when it names its register and business day; without them, each day's (and register's)
+        transaction of that number, since sequences repeat."""
+        t = PosTransactionRow
+        stmt = select(t).where(t.store == ref.store, t.sequence == ref.sequence)
+        if ref.register is not None:
+            stmt = stmt.where(t.register == ref.register)
+        if ref.business_day is not None:
+            stmt = stmt.where(t.business_day == ref.business_day)
+        stmt = stmt.order_by(t.business_day.desc(), t.register).limit(limit)
+        with self.db.session() as session:
+            return [_transaction_of(row) for row in session.scalars(stmt)]
 
     def exceptions(self, code: str | None = None) -> list[PosException]:
         with self.db.session() as session:
@@ -126,6 +141,10 @@ class PosRepository:
             }
 
 
+def _transaction_of(row: PosTransactionRow) -> Transaction:
+    return Transaction.model_validate({**json.loads(row.record), "source": row.source})
+
+
 def _exception_row(e: PosException) -> dict[str, Any]:
     return {
         "id": e.id,
@@ -133,6 +152,7 @@ def _exception_row(e: PosException) -> dict[str, Any]:
         "store": e.store,
         "register": e.register,
         "sequence": e.sequence,
+        "business_day": e.business_day,
         "operator": e.operator,
         "at_utc": e.at_utc,
         "period_start_utc": e.period_start_utc,
@@ -151,8 +171,9 @@ def _exception_of(r: PosExceptionRow) -> PosException:
         clip = {"camera": r.camera, "start_utc": r.clip_start_utc, "end_utc": r.clip_end_utc}
     return PosException.model_validate({
         "id": r.id, "code": r.code, "store": r.store, "register": r.register, "sequence": r.sequence,
-        "operator": r.operator, "at_utc": r.at_utc, "period_start_utc": r.period_start_utc,
-        "period_end_utc": r.period_end_utc, "values": r.values, "explanation": r.explanation, "clip": clip,
+        "business_day": r.business_day, "operator": r.operator, "at_utc": r.at_utc,
+        "period_start_utc": r.period_start_utc, "period_end_utc": r.period_end_utc, "values": r.values,
+        "explanation": r.explanation, "clip": clip,
     })  # fmt: skip
 
 

@@ -1,12 +1,13 @@
 """Tables of POS ingest (``storewatch.pos``), on the same ``Base`` metadata as ``models``.
 
-``pos_transactions`` holds one row per till transaction, unique by (store, register, sequence): the id is
-``store/register/sequence``. Its lines and tenders are one JSON text (``record``, serialised once: they are read
-with their transaction, never queried on their own); the counts the period rules aggregate (void lines, refund)
-are columns. ``fingerprint`` is a hash of the transaction's content: a re-sent identical transaction changes
-nothing, a corrected one replaces the row. ``pos_exceptions`` holds the exception rules' findings, one row per
-stable finding id (re-evaluating updates it). ``pos_quarantine`` keeps every record that could not be read, with
-its error and raw text: nothing is dropped.
+``pos_transactions`` holds one row per till transaction, unique by (store, register, business_day, sequence): the
+id is ``store/register/business_day/sequence`` (``Transaction.key``; sequences often restart daily, so the day is
+part of the identity, migration 0010). Its lines and tenders are one JSON text (``record``, serialised once: they
+are read with their transaction, never queried on their own); the counts the period rules aggregate (void lines,
+refund) are columns. ``fingerprint`` is a hash of the transaction's content: a re-sent identical transaction
+changes nothing, a corrected one replaces the row. ``pos_exceptions`` holds the exception rules' findings, one row
+per stable finding id (re-evaluating updates it). ``pos_quarantine`` keeps every record that could not be read,
+with its error and raw text: nothing is dropped.
 """
 
 from __future__ import annotations
@@ -26,13 +27,13 @@ class PosTransactionRow(Base):
 
     __tablename__ = "pos_transactions"
 
-    id: Mapped[str] = mapped_column(String(160), primary_key=True, doc="store/register/sequence")
+    id: Mapped[str] = mapped_column(String(160), primary_key=True, doc="store/register/business_day/sequence")
     store: Mapped[str] = mapped_column(String(64))
     register: Mapped[str] = mapped_column(String(64))
     sequence: Mapped[int] = mapped_column(BigInteger)
     type: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
-    business_day: Mapped[date | None] = mapped_column(Date)
+    business_day: Mapped[date] = mapped_column(Date, doc="The POS's, else the UTC date of end_utc.")
     start_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
     end_utc: Mapped[datetime] = mapped_column(UTCDateTime())
     operator: Mapped[str | None] = mapped_column(String(64))
@@ -47,7 +48,7 @@ class PosTransactionRow(Base):
     updated_utc: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (
-        UniqueConstraint("store", "register", "sequence"),
+        UniqueConstraint("store", "register", "business_day", "sequence"),
         Index("ix_pos_transactions_store_end_utc", "store", "end_utc"),
         Index("ix_pos_transactions_store_business_day_operator", "store", "business_day", "operator"),
     )
@@ -63,6 +64,7 @@ class PosExceptionRow(Base):
     store: Mapped[str] = mapped_column(String(64))
     register: Mapped[str | None] = mapped_column(String(64))
     sequence: Mapped[int | None] = mapped_column(BigInteger)
+    business_day: Mapped[date | None] = mapped_column(Date, doc="Of a transaction's finding (with the sequence).")
     operator: Mapped[str | None] = mapped_column(String(64))
     at_utc: Mapped[datetime] = mapped_column(UTCDateTime())
     period_start_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -36,6 +36,7 @@ from storewatch.store.models import (
     IncidentRow,
 )
 from storewatch.store.pos_models import PosExceptionRow, PosQuarantineRow, PosTransactionRow
+from storewatch.store.sync_models import HubThumbnailRow
 
 BATCH = 500
 OPEN_STATES = (IncidentState.OPEN, IncidentState.ACKNOWLEDGED, IncidentState.INVESTIGATING)
@@ -60,6 +61,8 @@ class RowSet(StrEnum):
     POS_TRANSACTIONS = "pos_transactions"
     POS_EXCEPTIONS = "pos_exceptions"
     POS_QUARANTINE = "pos_quarantine"
+    HUB_THUMBNAILS = "hub_thumbnails"
+    """At a hub: the stores' event thumbnails (snapshots, so they go with the snapshots' days)."""
 
 
 def _kept_ids() -> Any:
@@ -86,6 +89,8 @@ SPECS: dict[RowSet, _Spec] = {
     RowSet.POS_TRANSACTIONS: (PosTransactionRow, PosTransactionRow.id, PosTransactionRow.end_utc, lambda: None),
     RowSet.POS_EXCEPTIONS: (PosExceptionRow, PosExceptionRow.id, PosExceptionRow.at_utc, lambda: None),
     RowSet.POS_QUARANTINE: (PosQuarantineRow, PosQuarantineRow.id, PosQuarantineRow.received_utc, lambda: None),
+    RowSet.HUB_THUMBNAILS: (HubThumbnailRow, HubThumbnailRow.event_id, HubThumbnailRow.received_utc,
+                            lambda: _not_kept(HubThumbnailRow.event_id)),
 }  # fmt: skip
 """Each set of rows: its table, key, time column and what of it is kept whatever its age."""
 
@@ -115,9 +120,10 @@ class RetentionRepository:
         """Remove these events and everything that is only about them (alerts, deliveries, deterrent actions'
         log), whatever their age: a data subject's erasure (``privacy.subjects``). Incident links go with the
         events (cascade); the incidents stay. Returns how many rows of each set went."""
-        removed = dict.fromkeys((RowSet.EVENTS, RowSet.ALERTS, RowSet.DELIVERIES, RowSet.ACTION_LOG), 0)
         columns = {RowSet.ALERTS: AlertRow.event_id, RowSet.DELIVERIES: DeliveryRow.event_id,
-                   RowSet.ACTION_LOG: ActionLogRow.event_id, RowSet.EVENTS: EventRow.id}  # fmt: skip
+                   RowSet.ACTION_LOG: ActionLogRow.event_id, RowSet.HUB_THUMBNAILS: HubThumbnailRow.event_id,
+                   RowSet.EVENTS: EventRow.id}  # fmt: skip
+        removed = dict.fromkeys(columns, 0)
         ids = list(dict.fromkeys(event_ids))
         with self.db.write_session() as session:
             for start in range(0, len(ids), BATCH):

@@ -2,11 +2,11 @@
 
 ``storewatch.sync/1``: ``id`` (random hex, made once when the message enters the edge's outbox and kept on every
 re-send: the de-duplication key of JetStream and of the HTTP endpoint), ``kind`` (``event``, ``incident``,
-``health``, ``config_ack``, ``alert``, ``thumbnail``), ``store``, ``camera`` (namespaced ``store/camera``; None for
-the store's own stream:
-incidents and configuration acknowledgements), ``seq`` (1, 2, 3... within the (store, camera) stream, so the hub
-can keep order and see gaps), ``created_utc`` (when the edge made it), ``sent_utc`` (this attempt) and ``payload``
-(the kind's JSON object). New optional fields may be added within version 1; none is renamed or removed.
+``health``, ``config_ack``, ``alert``, ``thumbnail``, ``erasure``), ``store``, ``camera`` (namespaced
+``store/camera``; None for the store's own stream: incidents, configuration acknowledgements, erasures), ``seq`` (1,
+2, 3... within the (store, camera) stream, so the hub can keep order and see gaps), ``created_utc`` (when the edge
+made it), ``sent_utc`` (this attempt) and ``payload`` (the kind's JSON object). New optional fields may be added
+within version 1; none is renamed or removed.
 
 On NATS an envelope travels on ``storewatch.<store>.<kind>``.
 
@@ -49,10 +49,14 @@ class Kind(StrEnum):
     """An alert's state (raised, escalated, acknowledged or called a false alarm): ``payloads.AlertPayload``."""
     THUMBNAIL = "thumbnail"
     """A small JPEG of an event's (privacy-protected) snapshot: ``payloads.ThumbnailPayload``."""
+    ERASURE = "erasure"
+    """A data subject's erasure done at the store: the hub removes its copies too (``payloads.ErasurePayload``)."""
 
 
 CAMERA_KINDS = (Kind.EVENT, Kind.HEALTH, Kind.ALERT, Kind.THUMBNAIL)
 """Kinds that travel on their camera's stream (the rest on the store's own)."""
+SOLO_KINDS = (Kind.INCIDENT, Kind.ERASURE)
+"""Kinds the hub applies one message at a time, never in a run with others."""
 
 
 class EnvelopeError(StorewatchError):

@@ -28,6 +28,7 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -71,8 +72,11 @@ class SyncReply(BaseModel):
 class SyncEndpoint:
     """``POST /api/v1/sync`` of the hub: ``handle(body, headers) -> (status, JSON body)``."""
 
-    def __init__(self, database: Database, secret: str, *, link_wait_s: float = 60.0) -> None:
-        self.ingester = Ingester(database)
+    def __init__(
+        self, database: Database, secret: str, *, link_wait_s: float = 60.0, media_dir: Path | None = None
+    ) -> None:
+        """``media_dir``: the hub's folder of fetched evidence files (an erasure removes from it too)."""
+        self.ingester = Ingester(database, media_dir)
         self.configs = ConfigVersions(database)
         self.secret, self.link_wait_s = secret, link_wait_s
         self._lock = threading.Lock()  # one batch at a time: the stream bookkeeping has a single writer

@@ -27,6 +27,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any
 
 import nats.errors
@@ -39,7 +40,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from storewatch.runtime.backoff import Backoff
 from storewatch.store.db import Database
 from storewatch.store.events import is_transient
-from storewatch.sync.envelope import Envelope, EnvelopeError, Kind
+from storewatch.sync.envelope import SOLO_KINDS, Envelope, EnvelopeError
 from storewatch.sync.ingest import Ingester, Outcome
 from storewatch.sync.jetstream import (
     CONFIG_STREAM,
@@ -81,10 +82,11 @@ class HubService:
         report: Callable[[str], None] | None = None,
         report_every_s: float = 5.0,
         republish_every_s: float = 10.0,
+        media_dir: Path | None = None,
         wait_deliveries: int = 10,
     ) -> None:
         self.db, self.nats_url = database, nats_url
-        self.ingester = Ingester(database)
+        self.ingester = Ingester(database, media_dir)
         self.configs = ConfigVersions(database)
         self.batch, self.report, self.report_every_s = batch, report, report_every_s
         self.republish_every_s, self.wait_deliveries = republish_every_s, wait_deliveries
@@ -158,7 +160,7 @@ class HubService:
 
     async def _handle_all(self, msgs: list[Msg]) -> None:
         """Apply a fetched batch in order: runs of messages other than incidents together (``Ingester.apply_run``:
-        two transactions a run), incidents one by one (they may have to wait for their events)."""
+        two transactions a run), incidents (they may have to wait for their events) and erasures one by one."""
         run: list[tuple[Msg, Envelope]] = []
         for msg in msgs:
             if self._stopping.is_set():
@@ -167,7 +169,7 @@ class HubService:
                 env = Envelope.parse(msg.data)
             except EnvelopeError:
                 env = None
-            if env is not None and env.kind != Kind.INCIDENT:
+            if env is not None and env.kind not in SOLO_KINDS:
                 run.append((msg, env))
                 continue
             await self._handle_run(run)

@@ -1,13 +1,14 @@
 """The hub's side: applying edge messages to its database, idempotently, whatever transport brought them.
 
-``Ingester.apply(envelope)`` stores what the message carries through the same repositories the edge uses (events
-by ``EventRepository.upsert_many``, idempotent by event id and never undoing a newer state; incidents whole, the
-newer copy winning; alerts into the ``alerts`` table, the higher ``AlertPayload.rank`` winning, so a late copy of a
-waiting alert never undoes its acknowledgement; thumbnails into ``hub_thumbnails``, the last one kept), then, in
-one more transaction, its bookkeeping: the stream's position (``sync_received``: in order, after a gap, or
-late/repeated), the registry of stores and cameras (last heard of, health from
-``camera.*`` events, the configuration version each store runs). The data is committed before the bookkeeping, so
-a crash between the two only means the message is applied again when it is delivered again: harmless.
+``Ingester.apply(envelope)`` stores what the message carries through the same repositories the edge uses (events by
+``EventRepository.upsert_many``, idempotent by event id and never undoing a newer state; incidents whole, the newer
+copy winning; alerts into the ``alerts`` table, the higher ``AlertPayload.rank`` winning, so a late copy of a
+waiting alert never undoes its acknowledgement; thumbnails into ``hub_thumbnails``, the last one kept; an erasure
+removes the hub's copies of a data subject's events, as the store did: rows, thumbnails and fetched files, and
+writes an audit row), then, in one more transaction, its bookkeeping: the stream's position (``sync_received``: in
+order, after a gap, or late/repeated), the registry of stores and cameras (last heard of, health from ``camera.*``
+events, the configuration version each store runs). The data is committed before the bookkeeping, so a crash between
+the two only means the message is applied again when it is delivered again: harmless.
 
 Outcomes: ``applied``; ``late`` (at or below the stream's last number: a repeat or a late message, applied anyway
 because applying is idempotent, and counted); ``wait`` (an incident naming events the hub does not have yet; the
@@ -26,22 +27,34 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import TypeVar, cast
 
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storewatch.audit.chain import ActorKind, AuditAction
 from storewatch.core.events import Event, EventState
 from storewatch.incidents.workflow import Incident
+from storewatch.retention.files import remove_event_files
+from storewatch.store.audit import AuditLog
 from storewatch.store.db import Database
 from storewatch.store.events import EventRepository
 from storewatch.store.incidents import IncidentRepository
 from storewatch.store.models import AlertRow, AlertStatus, EventRow
+from storewatch.store.retention import RetentionRepository
 from storewatch.store.sync_models import HubCameraRow, HubStoreRow, HubThumbnailRow, ReceivedRow
 from storewatch.store.types import utcnow
-from storewatch.sync.envelope import Envelope, EnvelopeError, Kind
-from storewatch.sync.payloads import AlertPayload, ConfigAck, IncidentPayload, ThumbnailPayload, newer_than
+from storewatch.sync.envelope import SOLO_KINDS, Envelope, EnvelopeError, Kind
+from storewatch.sync.payloads import (
+    AlertPayload,
+    ConfigAck,
+    ErasurePayload,
+    IncidentPayload,
+    ThumbnailPayload,
+    newer_than,
+)
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +69,10 @@ class Outcome(StrEnum):
 
 
 class Ingester:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, media_dir: Path | None = None) -> None:
+        """``media_dir``: where the hub keeps the evidence files it fetched (an erasure removes them too)."""
         self.db = database
+        self.media_dir = media_dir
         self.events = EventRepository(database)
         self.incidents = IncidentRepository(database)
         self.counts: Counter[tuple[str, str]] = Counter()
@@ -80,8 +95,8 @@ class Ingester:
         parsed: list[tuple[Envelope, _Parsed]] = []
         outcomes: dict[int, Outcome] = {}
         for i, env in enumerate(envs):
-            if env.kind == Kind.INCIDENT:
-                raise ValueError("apply_run takes no incidents (they may have to wait for their events)")
+            if env.kind in SOLO_KINDS:
+                raise ValueError(f"apply_run takes no {env.kind.value} messages (they are applied one by one)")
             try:
                 parsed.append((env, _parse(env)))
             except (EnvelopeError, ValidationError, ValueError) as exc:
@@ -125,6 +140,9 @@ class Ingester:
             if not self._incident(env, IncidentPayload.model_validate(env.payload).incident(), may_wait):
                 return Outcome.WAIT
             parsed = _Parsed()
+        elif env.kind == Kind.ERASURE:
+            self._erase(env, ErasurePayload.model_validate(env.payload))
+            parsed = _Parsed()
         else:
             parsed = _parse(env)
         if parsed.event is not None:
@@ -152,6 +170,24 @@ class Ingester:
         elif newer_than(incident, stored):
             self.incidents.change(incident.id, lambda cur: incident if newer_than(incident, cur) else cur)
         return True
+
+    def _erase(self, env: Envelope, erasure: ErasurePayload) -> None:
+        """Remove the store's events named by ``erasure`` (never another store's) with what is only about them
+        (alerts, deliveries, thumbnails, fetched files); incidents stay, without those links. Audited."""
+        ids: list[str] = []
+        with self.db.session() as session:
+            for start in range(0, len(erasure.event_ids), 500):
+                chunk = erasure.event_ids[start : start + 500]
+                ids += session.scalars(select(EventRow.id).where(EventRow.id.in_(chunk), EventRow.store == env.store))
+        removed = RetentionRepository(self.db).remove_events(ids)
+        files = remove_event_files(self.media_dir, set(ids)) if self.media_dir is not None and ids else 0
+        AuditLog(self.db).record(
+            f"store {env.store}", ActorKind.SYSTEM, AuditAction.SUBJECT_REQUEST, store=env.store,
+            target=erasure.request[:200],
+            detail={"kind": "erase", "reference": erasure.request, "from_store": env.store, "message": env.id,
+                    "asked": len(erasure.event_ids), "events": len(ids), "files": files,
+                    "rows": {k.value: v for k, v in removed.items()}},
+        )  # fmt: skip
 
     @staticmethod
     def _thumbnail(session: Session, env: Envelope, thumb: ThumbnailPayload) -> None:

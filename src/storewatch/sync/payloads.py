@@ -165,3 +165,12 @@ class ThumbnailPayload(_Strict):
 
     def data(self) -> bytes:
         return base64.b64decode(self.jpeg)
+
+
+class ErasurePayload(_Strict):
+    """A data subject's erasure done at the store (``privacy.subject_actions``): the events, only that person's,
+    whose copies the hub removes too. Sent on the store's own stream after everything already in the outbox, so
+    the hub never receives a copy of them after it."""
+
+    request: str = Field(min_length=1, max_length=200, description="The subject request's reference (audit).")
+    event_ids: list[str] = Field(min_length=1, max_length=10_000)

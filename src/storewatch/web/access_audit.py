@@ -17,7 +17,8 @@ log = logging.getLogger("storewatch.web.access")
 class AccessAudit:
     def login(self, username: str, user_id: str | None, ok: bool, ip: str | None, reason: str = "") -> None:
         """A password login tried: ``user_id`` None for an unknown name; ``reason`` of a failure: wrong_password,
-        locked (this attempt or an earlier one locked it), disabled, no_dashboard, ip_limited."""
+        locked (this attempt or an earlier one locked it), disabled, no_dashboard, ip_limited, csrf (the form had no
+        valid pre-session token: not a password try, not counted)."""
         log.info("login %s user=%s ip=%s %s", "ok" if ok else "failed", username, ip, reason)
 
     def logout(self, user_id: str, everywhere: bool) -> None:

@@ -4,6 +4,10 @@ change role, stores and name, disable and enable, unlock, reset the password (sh
 The site always keeps one enabled administrator over every store: the last one cannot be disabled, demoted or
 narrowed, and nobody disables themselves. Every change is reported to ``AccessAudit.user_changed``.
 
+An administrator scoped to some stores manages only within them: they give only their own stores (never "all
+stores"), and change only accounts whose stores are all theirs (``beyond``); anything else is refused (403), so
+nobody can widen their own reach by making or editing an account.
+
 >>> from storewatch.store.db import open_database
 >>> from storewatch.store.migrate import upgrade
 >>> db = open_database("sqlite://"); upgrade(db)
@@ -24,8 +28,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from storewatch.store.db import Database
 from storewatch.web.access_audit import AccessAudit
 from storewatch.web.auth import hash_password, new_password, password_problem
-from storewatch.web.errors import ConflictError, InvalidError, NotFoundError
+from storewatch.web.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
 from storewatch.web.permissions import Role
+from storewatch.web.scope import beyond
 from storewatch.web.users import ALL_STORES, USERNAME, User, UserExistsError, UserRepository
 
 STORE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -91,6 +96,7 @@ class UserAdminService:
     ) -> tuple[User, str | None]:
         """The new user and the password to show once (None when the administrator typed it)."""
         _known(body.stores, known_stores)
+        _within(body.stores, actor)
         password = body.password or new_password()
         problem = password_problem(password, body.username)
         if body.password is not None and problem:
@@ -104,8 +110,9 @@ class UserAdminService:
         return user, None if body.password else password
 
     def edit(self, user_id: str, body: UserEditIn, actor: User | str, known_stores: set[str] | None = None) -> User:
-        user = self.get(user_id)
+        user = self.managed(user_id, actor)
         _known(body.stores, known_stores)
+        _within(body.stores, actor)
         if _is_full_admin(user) and not (body.role == Role.ADMIN and body.stores == [ALL_STORES]):
             self._keep_an_admin(user, "change the role or stores of")
         changed = self.users.change(user_id, role=body.role, stores=body.stores, display_name=body.display_name)
@@ -114,8 +121,18 @@ class UserAdminService:
         self.audit.user_changed(_name(actor), user.id, user.username, "edited", detail)
         return changed
 
-    def set_disabled(self, user_id: str, disabled: bool, actor: User | str) -> User:
+    def managed(self, user_id: str, actor: User | str) -> User:
+        """The user ``actor`` may change: ``ForbiddenError`` when they work in a store outside the actor's."""
         user = self.get(user_id)
+        if isinstance(actor, User) and beyond(user.stores, actor.stores):
+            raise ForbiddenError(
+                f"{user.username} works in {', '.join(beyond(user.stores, actor.stores))}, outside your stores: "
+                "an administrator over those stores must change this account"
+            )
+        return user
+
+    def set_disabled(self, user_id: str, disabled: bool, actor: User | str) -> User:
+        user = self.managed(user_id, actor)
         if disabled and isinstance(actor, User) and actor.id == user.id:
             raise ConflictError("you cannot disable your own account")
         if disabled and _is_full_admin(user):
@@ -126,7 +143,7 @@ class UserAdminService:
         return changed
 
     def unlock(self, user_id: str, actor: User | str) -> User:
-        user = self.get(user_id)
+        user = self.managed(user_id, actor)
         changed = self.users.change(user_id, failed_logins=0, locked_until_utc=None)
         assert changed is not None
         self.audit.user_changed(_name(actor), user.id, user.username, "unlocked", {})
@@ -134,7 +151,7 @@ class UserAdminService:
 
     def reset_password(self, user_id: str, actor: User | str) -> tuple[User, str]:
         """A new random password (shown once); the user's sessions end and a lockout is lifted."""
-        user = self.get(user_id)
+        user = self.managed(user_id, actor)
         password = new_password()
         changed = self.users.change(
             user_id, password_hash=hash_password(password), failed_logins=0, locked_until_utc=None
@@ -157,6 +174,13 @@ def _known(stores: list[str], known: set[str] | None) -> None:
     unknown = [s for s in stores if s != ALL_STORES and known is not None and s not in known]
     if unknown:
         raise InvalidError(f"no store {', '.join(unknown)} here", field="stores")
+
+
+def _within(stores: list[str], actor: User | str) -> None:
+    outside = beyond(stores, actor.stores) if isinstance(actor, User) else []
+    if outside:
+        mine = ", ".join(actor.stores) if isinstance(actor, User) else ""
+        raise ForbiddenError(f"you can give only your own stores ({mine}), not {', '.join(outside)}", field="stores")
 
 
 def _name(actor: User | str) -> str:

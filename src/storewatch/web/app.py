@@ -29,9 +29,11 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from storewatch import __version__
+from storewatch.access.http import AccessHttpEndpoint
+from storewatch.ingest.http import Authorize, Grant, RefusedError
+from storewatch.ingest.sources import access_service, pos_service
 from storewatch.media.config import open_media_store
 from storewatch.pos.http import PosHttpEndpoint
-from storewatch.pos.service import PosIngestService, TrackSource
 from storewatch.runtime.alerting import link_secret
 from storewatch.store.db import Database, default_url, open_database
 from storewatch.store.migrate import upgrade
@@ -67,10 +69,12 @@ from storewatch.web.routes import (
     config_pages,
     hub,
     incident_pages,
+    integrations,
+    inventory,
     jobs,
     media,
     pages,
-    pos,
+    privacy_pages,
     public,
     settings_pages,
     store_switch,
@@ -78,9 +82,11 @@ from storewatch.web.routes import (
 )
 from storewatch.web.routes.common import COMING_SOON, NAV, NAV_NEEDS
 from storewatch.web.rules_service import RulesService
+from storewatch.web.scope import StoreScope
 from storewatch.web.services import AlertService, EstateService, EventService
 from storewatch.web.settings import WebSettings
 from storewatch.web.site_source import OnSaved, SiteSource
+from storewatch.web.subject_service import SubjectService
 from storewatch.web.tokens import TokenService
 
 log = logging.getLogger(__name__)
@@ -144,7 +150,7 @@ def create_app(
     templates = _templates()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     routers = (public, pages, incident_pages, jobs, api, api_incidents, media, store_switch, cameras, config_pages,
-               audit_pages, users_pages, settings_pages, pos)  # fmt: skip
+               audit_pages, privacy_pages, users_pages, settings_pages, integrations, inventory)  # fmt: skip
     for module in routers:
         app.include_router(module.router)
     if settings.hub:  # a hub's database: the registry's stores, the hub page
@@ -173,6 +179,8 @@ def _context(
     upgrade(db)
     trail = AuditTrail(db)
     audit = audit or TrailAccessAudit(trail)
+    tokens = TokenService(db, audit)
+    authorize = token_authorizer(tokens)
     directory = (
         RegistryDirectory(db, settings.timezone) if settings.hub else StoreDirectory(settings.site, settings.timezone)
     )
@@ -198,6 +206,7 @@ def _context(
     signer = SessionSigner(link_secret(settings.secret_path), settings.session_ttl_s)
     estate = (HubEstateService if settings.hub else EstateService)(reads, directory)
     site = SiteSource(settings.site_path, settings.site, on_site_saved)
+    jobs = JobRunner(workers=1)
     return WebContext(
         settings=settings,
         db=db,
@@ -213,14 +222,16 @@ def _context(
         cameras=CameraService(CameraReads(db), site, estate, links, live),
         geometry=GeometryService(site),
         rules=RulesService(site),
-        jobs=JobRunner(workers=1),
+        jobs=jobs,
         clips=clips,
         unblur=UnblurGrants(),
         audit=trail,
-        tokens=TokenService(db, audit),
+        tokens=tokens,
         accounts=UserAdminService(db, audit),
+        subjects=SubjectService(db, settings.data_dir, settings.media_dir, clips.protected, jobs),
         hub_media=hub_media,
-        pos=_pos_endpoint(settings, db),
+        pos=_pos_endpoint(settings, db, authorize),
+        access=_access_endpoint(settings, db, authorize),
     )
 
 
@@ -231,21 +242,47 @@ def _hub_media(settings: WebSettings) -> HubMedia:
     return HubMedia(settings.media_dir, fetcher=fetcher, bucket=bucket)
 
 
-def _pos_endpoint(settings: WebSettings, db: Database) -> PosHttpEndpoint | None:
-    """The POS HTTP endpoint when the site file enables it and its secret is in the environment."""
+def token_authorizer(tokens: TokenService) -> Authorize:
+    """How the integration endpoints take an API token: valid, and holding the endpoint's capability."""
+
+    def authorize(text: str, capability: str) -> Grant:
+        user = tokens.user_for(text)
+        if user is None:
+            raise RefusedError(401, "unknown, revoked or expired API token")
+        if not user.can(Capability(capability)):
+            raise RefusedError(403, f"this API token lacks the {capability} capability")
+        return Grant(f"token:{user.username}", StoreScope.of(user.stores).stores)
+
+    return authorize
+
+
+def _secret(section: str, env: str) -> str | None:
+    """The shared secret in the environment variable ``env`` (16+ characters), or None: API tokens only."""
+    secret = os.environ.get(env, "")
+    if len(secret) < 16:
+        log.warning("%s over HTTP: %s holds no secret of 16+ characters: only API tokens are accepted", section, env)
+        return None
+    return secret
+
+
+def _pos_endpoint(settings: WebSettings, db: Database, authorize: Authorize) -> PosHttpEndpoint | None:
+    """The POS HTTP endpoint when the site file enables it."""
     site = settings.site
     if site is None or not site.pos.sources.http.enabled:
         return None
     http = site.pos.sources.http
-    secret = os.environ.get(http.secret_env, "")
-    if len(secret) < 16:
-        log.warning("POS over HTTP is enabled but %s holds no secret of 16+ characters: not served", http.secret_env)
+    service = pos_service(site, db, settings.data_dir)
+    return PosHttpEndpoint(service, _secret("POS", http.secret_env), int(http.max_body_mb * 2**20), authorize)
+
+
+def _access_endpoint(settings: WebSettings, db: Database, authorize: Authorize) -> AccessHttpEndpoint | None:
+    """The door-access HTTP endpoint when the site file enables it."""
+    site = settings.site
+    if site is None or not site.access.sources.http.enabled:
         return None
-    tracks = TrackSource(
-        settings.data_dir / "tracks", {f"{s.id}/{c.id}": c.zones for s in site.stores for c in s.cameras}
-    )
-    service = PosIngestService(db, site.pos, tracks if site.pos.tills else None)
-    return PosHttpEndpoint(service, secret, int(http.max_body_mb * 2**20))
+    http = site.access.sources.http
+    service = access_service(site, db, settings.data_dir)
+    return AccessHttpEndpoint(service, _secret("access", http.secret_env), int(http.max_body_mb * 2**20), authorize)
 
 
 def _templates() -> Jinja2Templates:
@@ -350,8 +387,32 @@ _TITLES = {
 }
 
 
+BODY_NOT_AN_OBJECT = frozenset({"model_attributes_type", "dict_type", "model_type"})
+
+
 def _problem(error: Any) -> dict[str, str]:
-    loc = [str(x) for x in error.get("loc", ()) if x not in ("body", "query", "path", "form")]
+    """One validation error as ``{field, message}``; a body that is not JSON, not a JSON object or missing is named
+    as such (``field: body``), whatever operation it was sent to.
+
+    >>> _problem({"type": "json_invalid", "loc": ("body", 6), "msg": "JSON decode error", "ctx": {"error": "x"}})
+    {'field': 'body', 'message': 'the body is not valid JSON (x at character 6)'}
+    >>> _problem({"type": "dict_type", "loc": ("body",), "msg": "Input should be a valid dictionary"})["message"]
+    'the body must be a JSON object ({"name": value, ...}), not a list, string or number'
+    """
+    kind, where = error.get("type"), tuple(error.get("loc", ()))
+    if kind == "json_invalid":
+        reason = str((error.get("ctx") or {}).get("error") or "it cannot be read")
+        at = f" at character {where[1]}" if len(where) > 1 and isinstance(where[1], int) else ""
+        return {"field": "body", "message": f"the body is not valid JSON ({reason}{at})"}
+    if where == ("body",) and isinstance(error.get("input"), bytes) and kind in BODY_NOT_AN_OBJECT:
+        return {"field": "body", "message": "the body was not sent as JSON: send it with Content-Type: "
+                "application/json"}  # fmt: skip
+    if where == ("body",) and kind in BODY_NOT_AN_OBJECT:
+        return {"field": "body", "message": 'the body must be a JSON object ({"name": value, ...}), not a list, '
+                "string or number"}  # fmt: skip
+    if where == ("body",) and kind == "missing":
+        return {"field": "body", "message": "send a JSON object as the body, with Content-Type: application/json"}
+    loc = [str(x) for x in where if x not in ("body", "query", "path", "form")]
     return {"field": ".".join(loc) or "request", "message": str(error.get("msg", "invalid"))}
 
 

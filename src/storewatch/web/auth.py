@@ -7,7 +7,9 @@ version) ends every session of that user, and a disabled user's cookie stops wor
 
 The CSRF token of a session is an HMAC of its cookie under the same key (nothing stored): every form carries it,
 ``fetch`` sends it as ``X-CSRF-Token``, and ``deps.current_user`` refuses a state-changing request with the cookie
-but without the token (403).
+but without the token (403). The login form, before any session, is protected the same way by a pre-session cookie
+(``LOGIN_COOKIE``, random, set by the login page) and the HMAC of it in the form (a signed double submit), so
+another site cannot log a browser in to an account of its choosing.
 
 Logins: after ``LOCK_AFTER`` wrong passwords an account waits ``LOCK_S`` (an administrator can unlock it); an
 address with ``IpLimiter.max_failures`` failures in its window waits too. Every failure gives the same message
@@ -47,6 +49,8 @@ from storewatch.web.permissions import Capability
 from storewatch.web.users import ALL_STORES, Role, User, UserRepository
 
 COOKIE = "storewatch_session"
+LOGIN_COOKIE = "storewatch_login"
+"""Before a session: a random value the login page sets, whose HMAC the login form carries (signed double submit)."""
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 FIRST_ADMIN = "admin"
@@ -122,6 +126,10 @@ class SessionSigner:
         """The CSRF token of a session cookie."""
         return self._mac(f"csrf.{token}")
 
+    def login_csrf(self, nonce: str) -> str:
+        """The login form's CSRF token for the pre-session cookie ``nonce`` (``LOGIN_COOKIE``)."""
+        return self._mac(f"login.{nonce}")
+
     def _sign(self, user: User, issued: int) -> str:
         fingerprint = hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
         return self._mac(f"{user.id}.{issued}.{fingerprint}.{user.session_version}")
@@ -180,6 +188,13 @@ class AuthService:
 
     def csrf_ok(self, session_token: str, submitted: str | None) -> bool:
         return submitted is not None and hmac.compare_digest(submitted, self.signer.csrf(session_token))
+
+    def login_csrf_ok(self, nonce: str | None, submitted: str | None) -> bool:
+        """Does the login form carry the token of the pre-session cookie it came with (neither can be forged by
+        another site: it cannot read the cookie, and a cookie it plants has no token it can compute)."""
+        if not nonce or not submitted or len(nonce) > 64:
+            return False
+        return hmac.compare_digest(submitted.encode(), self.signer.login_csrf(nonce).encode())
 
     def change_password(self, user: User, current: str, new: str) -> tuple[User, str]:
         """Change one's own password; the new session token (every other session ends)."""

@@ -21,6 +21,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
+from storewatch.access.http import AccessHttpEndpoint
 from storewatch.pos.http import PosHttpEndpoint
 from storewatch.store.db import Database
 from storewatch.web.access_service import UserAdminService
@@ -29,7 +30,7 @@ from storewatch.web.auth import COOKIE, CSRF_FIELD, CSRF_HEADER, AuthService
 from storewatch.web.camera_service import CameraService
 from storewatch.web.clip_privacy import ClipPrivacy, UnblurGrants
 from storewatch.web.directory import StoreDirectory
-from storewatch.web.errors import ForbiddenError
+from storewatch.web.errors import ForbiddenError, InvalidError
 from storewatch.web.geometry_service import GeometryService
 from storewatch.web.hub_media import HubMedia
 from storewatch.web.incident_service import IncidentsService
@@ -41,6 +42,7 @@ from storewatch.web.rules_service import RulesService
 from storewatch.web.scope import StoreScope
 from storewatch.web.services import AlertService, EstateService, EventService
 from storewatch.web.settings import WebSettings
+from storewatch.web.subject_service import SubjectService
 from storewatch.web.tokens import TokenService
 from storewatch.web.users import User
 
@@ -81,10 +83,13 @@ class WebContext:
     audit: AuditTrail
     tokens: TokenService
     accounts: UserAdminService
+    subjects: SubjectService
     hub_media: HubMedia | None = None
     """At a hub: evidence fetched from the stores on demand."""
     pos: PosHttpEndpoint | None = None
     """``POST /api/v1/pos/transactions``, when the site file enables it (``pos.sources.http``)."""
+    access: AccessHttpEndpoint | None = None
+    """``POST /api/v1/access/events``, when the site file enables it (``access.sources.http``)."""
 
 
 def get_context(request: Request) -> WebContext:
@@ -128,7 +133,34 @@ def current_user(request: Request, ctx: Ctx, csrf: Annotated[str | None, Depends
     if user is None:
         raise NotAuthenticatedError()
     request.state.user = user
+    problem = form_body_problem(request)
+    if problem is not None:
+        raise InvalidError(problem)
     return user
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def form_body_problem(request: Request) -> str | None:
+    """Why a state-changing request to a page (anything but ``/api/``) cannot be read: the pages
+    take HTML forms only, so a JSON (or any other) body is refused with 422 naming what was sent, instead of being
+    read as an empty form.
+
+    >>> from starlette.requests import Request
+    >>> def req(path, kind):
+    ...     return Request({"type": "http", "method": "POST", "path": path, "headers": [(b"content-type", kind)]})
+    >>> form_body_problem(req("/rules", b"application/json"))
+    'this page takes a form (application/x-www-form-urlencoded or multipart/form-data), not application/json'
+    >>> form_body_problem(req("/rules", b"multipart/form-data; boundary=x")), form_body_problem(req("/api/x", b"x/y"))
+    (None, None)
+    """
+    if request.method in SAFE_METHODS or request.url.path.startswith("/api/"):
+        return None
+    kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if not kind or kind in FORM_TYPES:
+        return None
+    return f"this page takes a form ({' or '.join(FORM_TYPES)}), not {kind[:64]}"
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

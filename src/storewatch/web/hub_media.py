@@ -8,7 +8,7 @@ fetched is kept under the hub's ``media/`` folder, so opening it again (or a vid
 served from there. A store that does not answer within a few seconds is ``StoreUnavailableError`` (HTTP 503:
 "store offline, clip not available now").
 
-The hub keeps what it fetched: delete old files under ``DATA/media`` to bound it.
+The hub keeps what it fetched until its retention purges it (``storewatch hub --retention``, docs/sync.md).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ Role ``integration`` is for API tokens: it has no dashboard pages and cannot log
 >>> can(Role.GUARD, Capability.ACKNOWLEDGE), can(Role.GUARD, Capability.EXPORT_EVIDENCE)
 (True, False)
 >>> sorted(c.value for c in CAPABILITIES[Role.INTEGRATION])
-['alerts.acknowledge', 'alerts.view', 'incidents.view', 'pos.ingest']
+['access.ingest', 'alerts.acknowledge', 'alerts.view', 'incidents.view', 'pos.ingest']
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ class Capability(StrEnum):
     READ_AUDIT = "audit.read"
     PRIVACY_REQUESTS = "privacy.requests"
     INGEST_POS = "pos.ingest"
+    INGEST_ACCESS = "access.ingest"
     DASHBOARD = "dashboard"
 
 
@@ -74,6 +75,7 @@ DESCRIPTIONS: dict[Capability, str] = {
     Capability.READ_AUDIT: "Read and export the audit log",
     Capability.PRIVACY_REQUESTS: "Run retention and subject-access requests",
     Capability.INGEST_POS: "Send point-of-sale transactions",
+    Capability.INGEST_ACCESS: "Send door access events",
     Capability.DASHBOARD: "Use the dashboard with a password (own settings)",
 }
 
@@ -90,7 +92,7 @@ CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.PRIVACY_OFFICER: frozenset(
         {_C.DASHBOARD, _C.VIEW, _C.VIEW_INCIDENTS, _C.VIEW_UNBLURRED, _C.READ_AUDIT, _C.PRIVACY_REQUESTS}
     ),
-    Role.INTEGRATION: frozenset({_C.VIEW, _C.ACKNOWLEDGE, _C.VIEW_INCIDENTS, _C.INGEST_POS}),
+    Role.INTEGRATION: frozenset({_C.VIEW, _C.ACKNOWLEDGE, _C.VIEW_INCIDENTS, _C.INGEST_POS, _C.INGEST_ACCESS}),
 }
 """The permission table. Every role is here (``tests/web/test_permissions.py`` checks it)."""
 

@@ -5,6 +5,8 @@
 (True, False, ['s1', 's2'], ['s2'])
 >>> StoreScope.of(("*",)).narrow(None) is None
 True
+>>> beyond(["s1", "s3"], ("s1", "s2")), beyond(["*"], ("s1",)), beyond(["s3"], ("*",))
+(['s3'], ['all stores'], [])
 """
 
 from __future__ import annotations
@@ -46,3 +48,11 @@ class StoreScope:
 
     def filter(self, stores: Iterable[str]) -> list[str]:
         return [s for s in stores if self.allows(s)]
+
+
+def beyond(stores: Sequence[str], own: Sequence[str]) -> list[str]:
+    """The stores of ``stores`` outside ``own`` (``'all stores'`` for ``*`` unless ``own`` is every store): what an
+    administrator of ``own`` may not give to an account or a token."""
+    if ALL_STORES in own:
+        return []
+    return ["all stores" if s == ALL_STORES else s for s in stores if s not in own]

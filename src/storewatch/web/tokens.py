@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -30,8 +31,9 @@ from sqlalchemy import select, update
 from storewatch.store.access_models import ApiTokenRow
 from storewatch.store.db import Database
 from storewatch.web.access_audit import AccessAudit
-from storewatch.web.errors import InvalidError, NotFoundError
+from storewatch.web.errors import ForbiddenError, InvalidError, NotFoundError
 from storewatch.web.permissions import CAPABILITIES, TOKEN_CAPABILITIES, Capability, Role
+from storewatch.web.scope import beyond
 from storewatch.web.users import ALL_STORES, User
 
 PREFIX = "swt_"
@@ -103,8 +105,18 @@ class TokenService:
         self.db = database
         self.audit = audit or AccessAudit()
 
-    def create(self, body: TokenIn, actor: str, known_stores: set[str] | None = None) -> tuple[ApiToken, str]:
-        """The token and its text (shown once: only its hash is kept)."""
+    def create(
+        self, body: TokenIn, actor: str, known_stores: set[str] | None = None, within: Sequence[str] | None = None
+    ) -> tuple[ApiToken, str]:
+        """The token and its text (shown once: only its hash is kept). ``within``: the stores of the administrator
+        making it (a token reaching any other store is refused: nobody widens their reach through a token)."""
+        outside = beyond(body.stores, within) if within is not None else []
+        if outside:
+            raise ForbiddenError(
+                f"a token you make can reach only your own stores ({', '.join(within or ())}), not "
+                f"{', '.join(outside)}",
+                field="stores",
+            )
         if known_stores is not None:
             unknown = sorted(s for s in body.stores if s != ALL_STORES and s not in known_stores)
             if unknown:
@@ -134,12 +146,16 @@ class TokenService:
             rows = session.scalars(select(ApiTokenRow).order_by(ApiTokenRow.created_utc.desc()))
             return [ApiToken.of(r) for r in rows]
 
-    def revoke(self, token_id: str, actor: str) -> ApiToken:
+    def revoke(self, token_id: str, actor: str, within: Sequence[str] | None = None) -> ApiToken:
+        """Revoke a token; ``within``: the revoking administrator's stores (a token reaching others is refused)."""
         now = datetime.now(UTC)
         with self.db.session() as session:
             row = session.get(ApiTokenRow, token_id)
             if row is None:
                 raise NotFoundError(f"no API token {token_id!r}")
+            outside = beyond(row.stores, within) if within is not None else []
+            if outside:
+                raise ForbiddenError(f"the token {row.name!r} reaches {', '.join(outside)}, outside your stores")
             if row.revoked_utc is None:
                 row.revoked_utc = now
             token = ApiToken.of(row)

@@ -200,6 +200,8 @@ class Fall(Rule):
         first = max(len(low) // 5, 1)  # down since the window began, not only for the most of it
         if float(np.mean(sprawled)) < DOWN_SHARE or float(np.mean(sprawled[:first])) < 0.5:
             return None
+        if len(before) == 0:  # a gap in the track just before the window: its latest boxes before it stand in
+            before = ref[-3:]
         if at.spread(Pose.of(before), cfg.min_area_ratio) < cfg.min_spread_ratio:
             return None  # no sudden change: it grew slowly (walking up to the camera) or had already
         if at.distance(upright) > cfg.reach_heights * body:

@@ -42,18 +42,23 @@ NAV = [
     ("cameras", "/cameras", "Cameras"),
     ("rules", "/rules", "Rules"),
     ("analytics", "/analytics", "Analytics"),
+    ("inventory", "/inventory", "Inventory"),
     ("jobs", "/jobs", "Jobs"),
     ("users", "/users", "Users"),
     ("audit", "/audit", "Audit log"),
+    ("privacy", "/privacy/subjects", "Subject requests"),
 ]
 NAV_NEEDS: dict[str, Capability] = {
     "analytics": Capability.VIEW,
+    "inventory": Capability.VIEW,
     "audit": Capability.READ_AUDIT,
+    "privacy": Capability.PRIVACY_REQUESTS,
     "incidents": Capability.VIEW_INCIDENTS,
     "users": Capability.MANAGE_USERS,
 }
 """Navigation items shown only to users with the capability (the others are for every dashboard user)."""
-COMING_SOON = ["Hub"]
+COMING_SOON: list[str] = []
+"""Navigation items announced but not built yet (none: a store's dashboard has no hub page; a hub adds its own)."""
 
 
 def render(

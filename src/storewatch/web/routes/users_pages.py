@@ -49,12 +49,19 @@ ROLE_HINTS = {
 }
 
 
-def _store_choices(ctx: WebContext) -> list[tuple[str, str]]:
-    return [(s, ctx.directory.name(s)) for s in ctx.estate.store_ids(StoreScope.of((ALL_STORES,)))]
+def _store_choices(ctx: WebContext, user: User | None = None) -> list[tuple[str, str]]:
+    """The stores a form offers: every store, or for an administrator scoped to some stores, theirs only."""
+    scope = StoreScope.of(user.stores if user is not None else (ALL_STORES,))
+    return [(s, ctx.directory.name(s)) for s in ctx.estate.store_ids(scope)]
 
 
 def _known(ctx: WebContext) -> set[str]:
     return {s for s, _ in _store_choices(ctx)}
+
+
+def _all_stores(user: User) -> str | None:
+    """The "all stores" choice, offered only to whoever has every store."""
+    return ALL_STORES if ALL_STORES in user.stores else None
 
 
 async def _form(request: Request, model: type[BaseModel]) -> tuple[Any, dict[str, Any], dict[str, str]]:
@@ -96,16 +103,17 @@ def new_user_page(request: Request, ctx: Ctx, user: CurrentUser) -> Response:
 @router.post("/users", summary="Create a user (form); a made password is shown once", dependencies=USERS)
 async def create_user(request: Request, ctx: Ctx, user: CurrentUser) -> Response:
     body, values, errors = await _form(request, UserCreateIn)
+    status = 422
     if body is not None:
         try:
             made, password = ctx.accounts.create(body, user, _known(ctx))
         except ServiceError as exc:
-            errors = {exc.field or "form": exc.message}
+            errors, status = {exc.field or "form": exc.message}, 403 if exc.status == 403 else 422
         else:
             if password is None:
                 return redirect(f"/users/{made.id}?notice=user_saved")
             return _secret(ctx, request, user, "password", made.username, password, f"/users/{made.id}")
-    return _user_form(ctx, request, user, None, values=values, errors=errors, status=422)
+    return _user_form(ctx, request, user, None, values=values, errors=errors, status=status)
 
 
 @router.get("/users/{user_id}", summary="A user: role, stores, status; disable, unlock, reset", dependencies=USERS)
@@ -119,14 +127,15 @@ def user_page(user_id: UserId, request: Request, ctx: Ctx, user: CurrentUser) ->
 async def edit_user(user_id: UserId, request: Request, ctx: Ctx, user: CurrentUser) -> Response:
     found = ctx.accounts.get(user_id)
     body, values, errors = await _form(request, UserEditIn)
+    status = 422
     if body is not None:
         try:
             ctx.accounts.edit(user_id, body, user, _known(ctx))
         except ServiceError as exc:
-            errors = {exc.field or "form": exc.message}
+            errors, status = {exc.field or "form": exc.message}, 403 if exc.status == 403 else 422
         else:
             return redirect(f"/users/{user_id}?notice=user_saved")
-    return _user_form(ctx, request, user, found, values=values, errors=errors, status=422)
+    return _user_form(ctx, request, user, found, values=values, errors=errors, status=status)
 
 
 @router.post("/users/{user_id}/disable", summary="Disable a user (their sessions end)", dependencies=USERS)
@@ -164,8 +173,8 @@ def _user_form(
     status: int = 200,
 ) -> Response:
     return render(ctx, request, "user_form.html", user, status, active="users", found=found, values=values,
-                  errors=errors or {}, roles=list(Role), role_hints=ROLE_HINTS, stores=_store_choices(ctx),
-                  all_stores=ALL_STORES, now=datetime.now(UTC))  # fmt: skip
+                  errors=errors or {}, roles=list(Role), role_hints=ROLE_HINTS, stores=_store_choices(ctx, user),
+                  all_stores=_all_stores(user), now=datetime.now(UTC))  # fmt: skip
 
 
 def _secret(ctx: WebContext, request: Request, user: User, kind: str, name: str, secret: str, back: str) -> Response:
@@ -194,19 +203,20 @@ def tokens_page(request: Request, ctx: Ctx, user: CurrentUser) -> Response:
 @router.post("/tokens", summary="Create an API token (form; shown once)", dependencies=TOKENS)
 async def create_token(request: Request, ctx: Ctx, user: CurrentUser) -> Response:
     body, values, errors = await _form(request, TokenIn)
+    status = 422
     if body is not None:
         try:
-            token, text = ctx.tokens.create(body, user.name, _known(ctx))
+            token, text = ctx.tokens.create(body, user.name, _known(ctx), within=user.stores)
         except ServiceError as exc:
-            errors = {exc.field or "form": exc.message}
+            errors, status = {exc.field or "form": exc.message}, 403 if exc.status == 403 else 422
         else:
             return _secret(ctx, request, user, "token", token.name, text, "/tokens")
-    return _tokens(ctx, request, user, values=values, errors=errors, status=422)
+    return _tokens(ctx, request, user, values=values, errors=errors, status=status)
 
 
 @router.post("/tokens/{token_id}/revoke", summary="Revoke an API token (it stops working at once)", dependencies=TOKENS)
 def revoke_token(token_id: TokenId, ctx: Ctx, user: CurrentUser) -> Response:
-    ctx.tokens.revoke(token_id, user.name)
+    ctx.tokens.revoke(token_id, user.name, within=user.stores)
     return redirect("/tokens?notice=token_revoked")
 
 
@@ -221,5 +231,5 @@ def _tokens(
 ) -> Response:
     choices = [(c.value, DESCRIPTIONS[c]) for c in Capability if c in TOKEN_CAPABILITIES]
     return render(ctx, request, "tokens.html", user, status, active="users", tokens=ctx.tokens.every(),
-                  values=values, errors=errors or {}, capabilities=choices, stores=_store_choices(ctx),
-                  all_stores=ALL_STORES, now=datetime.now(UTC))  # fmt: skip
+                  values=values, errors=errors or {}, capabilities=choices, stores=_store_choices(ctx, user),
+                  all_stores=_all_stores(user), now=datetime.now(UTC))  # fmt: skip
