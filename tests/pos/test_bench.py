@@ -50,8 +50,10 @@ def test_files_are_parsed_in_worker_processes(tmp_path: Path) -> None:
     upgrade(url)
     with open_database(url) as db:
         service = PosIngestService(db, PosConfig())
-        reports = service.ingest_files(files, workers=2)
+        told: list[tuple[int, int]] = []
+        reports = service.ingest_files(files, workers=2, progress=lambda *done: told.append(done))
         assert [r.inserted for r in reports] == [200, 200, 200]
+        assert told == [(1, 200), (2, 400), (3, 600)]  # (files, transactions) as each file is stored
         assert [r.unchanged for r in service.ingest_files(files, workers=2)] == [200, 200, 200]
         sequential = [r.exceptions for r in reports]
         assert sum(sequential) == service.repo.counts()["exceptions"] > 0

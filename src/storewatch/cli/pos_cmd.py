@@ -166,14 +166,28 @@ def ingest(
     """Ingest files into the store (idempotent: a file ingested twice changes nothing). Records that cannot be
     read are kept in the quarantine table and listed on stderr; the exit status is then 1."""
     import os
+    from itertools import accumulate
 
     from storewatch.pos.service import PosIngestService
+    from storewatch.progress import fraction_progress
 
     cfg = _config(config, timezone)
     bad = 0
+    ends = list(accumulate(p.stat().st_size if p.is_file() else 0 for p in files))
     with open_store(data_dir, database) as db:
         service = PosIngestService(db, cfg)
-        for path, report in zip(files, service.ingest_files(files, workers or os.cpu_count() or 1), strict=True):
+        with fraction_progress() as bar:
+            task = bar.add_task(f"Ingesting {len(files)} file(s)", total=1.0)
+
+            def progress(done: int, transactions: int) -> None:
+                bar.update(
+                    task,
+                    completed=ends[done - 1] / ends[-1] if ends[-1] else done / len(files),
+                    description=f"{done}/{len(files)} file(s), {transactions:,} transactions",
+                )
+
+            reports = service.ingest_files(files, workers or os.cpu_count() or 1, progress)
+        for path, report in zip(files, reports, strict=True):
             body = report.to_dict()
             if as_json:
                 print(

@@ -21,8 +21,8 @@ from storewatch.inventory.config import InventoryConfig, SkuZones
 from storewatch.inventory.csvfmt import StockResult, parse_stock_csv
 from storewatch.inventory.model import CycleCount, StockAdjustment
 from storewatch.inventory.shrink import UNMAPPED, ZoneShrink, by_sku, by_zone
+from storewatch.pos.prepare import cycle_gc_paused
 from storewatch.pos.records import Quarantined
-from storewatch.pos.service import cycle_gc_paused
 from storewatch.store.db import Database
 from storewatch.store.inventory import InventoryRepository, ZoneEvents
 

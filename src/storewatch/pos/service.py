@@ -10,11 +10,9 @@ the store's other cashiers) are re-evaluated for every store and business day th
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -27,18 +25,22 @@ from storewatch.pos.exceptions import PosException
 from storewatch.pos.formats import parse_file
 from storewatch.pos.model import Transaction
 from storewatch.pos.peers import excessive_refunds, excessive_voids
+from storewatch.pos.prepare import Prepared, cycle_gc_paused, prepare_file
 from storewatch.pos.records import ParseResult, Quarantined
 from storewatch.pos.rules import TransactionRules
 from storewatch.pos.tills import TillView, load_till_view
 from storewatch.pos.video import VideoRules
 from storewatch.store.db import Database
-from storewatch.store.pos import PosRepository, transaction_row
+from storewatch.store.pos import PosRepository
 
 if TYPE_CHECKING:
     from storewatch.config.schema import Zone
 
 BATCH = 2000
 """Transactions per database write."""
+
+Progress = Callable[[int, int], None]
+"""Told (files done, transactions done) as ingest goes on."""
 
 
 @dataclass
@@ -71,45 +73,6 @@ class TrackSource:
     zones: Mapping[str, Sequence[ZoneGeometry | Zone]]
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """A file parsed and checked by the transaction rules, ready to write (made in a worker process)."""
-
-    source: str
-    rows: list[dict[str, Any]]
-    exceptions: list[PosException]
-    quarantined: list[Quarantined]
-
-
-@contextmanager
-def cycle_gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a batch is parsed. Parsing makes millions of small objects and no
-    reference cycles (they are freed by reference counting as usual); the collector would rescan every live object
-    again and again, a third of the parse time. Restored afterwards."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
-def prepare_file(path: str, config_json: str) -> Prepared:
-    """Parse a file and run the transaction rules on it (the part of ingest that needs no database)."""
-    config = PosConfig.model_validate_json(config_json)
-    rules = TransactionRules(config)
-    rows, found, bad = [], [], []
-    with cycle_gc_paused():
-        for result in parse_file(Path(path), ZoneInfo(config.timezone)):
-            if isinstance(result, Quarantined):
-                bad.append(result)
-            else:
-                rows.append(transaction_row(result))
-                found += rules.check(result)
-    return Prepared(path, rows, found, bad)
-
-
 class PosIngestService:
     def __init__(self, db: Database, config: PosConfig, tracks: TrackSource | None = None) -> None:
         self.repo = PosRepository(db)
@@ -122,18 +85,29 @@ class PosIngestService:
     def ingest_file(self, path: Path) -> IngestReport:
         return self.ingest(parse_file(path, self.tz), str(path))
 
-    def ingest_files(self, paths: Sequence[Path], workers: int = 1) -> list[IngestReport]:
+    def ingest_files(
+        self, paths: Sequence[Path], workers: int = 1, progress: Progress | None = None
+    ) -> list[IngestReport]:
         """Ingest several files; with ``workers`` > 1 they are parsed and checked in that many processes while
-        this one writes (the video rules need this process: with track recordings, files go one by one)."""
+        this one writes (the video rules need this process: with track recordings, files go one by one).
+        ``progress(files_done, transactions_done)`` is called as each file is stored."""
+        reports: list[IngestReport] = []
+
+        def done(report: IngestReport) -> None:
+            reports.append(report)
+            if progress is not None:
+                progress(len(reports), sum(r.accepted for r in reports))
+
         if workers <= 1 or len(paths) < 2 or self.tracks is not None:
-            return [self.ingest_file(p) for p in paths]
-        reports = []
+            for p in paths:
+                done(self.ingest_file(p))
+            return reports
         days: set[tuple[str, date]] = set()
         context = multiprocessing.get_context("spawn")  # no fork of this process's database connections
         with ProcessPoolExecutor(workers, mp_context=context) as pool, cycle_gc_paused():
             config = self.config.model_dump_json()
             for prepared in pool.map(prepare_file, [str(p) for p in paths], [config] * len(paths)):
-                reports.append(self._save_prepared(prepared, days))
+                done(self._save_prepared(prepared, days))
         extra = self._period_rules(days)
         if reports:
             reports[-1].exceptions += extra

@@ -11,7 +11,6 @@ keyed by their stable id, quarantined records by a hash of where they came from 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from sqlalchemy import Table, case, func, select
 from storewatch.pos.exceptions import PosException
 from storewatch.pos.model import Transaction, TransactionRef, TransactionStatus, TransactionType, transaction_key
 from storewatch.pos.peers import OperatorActivity
+from storewatch.pos.prepare import fingerprint, transaction_row
 from storewatch.pos.records import Quarantined
 from storewatch.store.bulk import chunks, insert_new, save_quarantined, update_by_id, upsert_by_id
 from storewatch.store.db import Database
@@ -38,35 +38,6 @@ class SaveCounts:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
-
-
-def fingerprint(record_json: str) -> str:
-    return hashlib.sha256(record_json.encode()).hexdigest()
-
-
-def transaction_row(tx: Transaction) -> dict[str, Any]:
-    """The row of a transaction (its content as JSON and the columns queries filter or aggregate on). The JSON
-    leaves out fields at their defaults (reading it back fills them in): a third of the bytes to write."""
-    text = tx.model_dump_json(exclude={"source"}, exclude_defaults=True)
-    return {
-        "id": tx.key,
-        "store": tx.store,
-        "register": tx.register,
-        "sequence": tx.sequence,
-        "type": tx.type.value,
-        "status": tx.status.value,
-        "business_day": tx.day,
-        "start_utc": tx.start_utc,
-        "end_utc": tx.end_utc,
-        "operator": tx.operator,
-        "currency": tx.currency,
-        "total_minor": tx.total_minor,
-        "void_lines": len(tx.void_lines),
-        "refund": tx.type in (TransactionType.RETURN, TransactionType.EXCHANGE),
-        "record": text,
-        "fingerprint": fingerprint(text),
-        "source": tx.source[:300],
-    }
 
 
 class PosRepository:
