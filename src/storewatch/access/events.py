@@ -24,7 +24,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from storewatch.pos.jsonfmt import key_path
 from storewatch.pos.model import DEFAULT_TZ, PosId
-from storewatch.pos.records import Quarantined, clip_raw
+from storewatch.pos.records import Quarantined, clip_raw, read_text
 
 
 class AccessKind(StrEnum):
@@ -89,20 +89,11 @@ def parse_access(
 ) -> Iterator[AccessResultOrBad]:
     """Each event of a JSON, JSON Lines or CSV document (CSV when the suffix is ``.csv`` or it does not start with
     ``{`` or ``[``)."""
-    if isinstance(source, Path):
-        name = name or str(source)
-        try:
-            data = source.read_bytes()
-        except OSError as exc:
-            yield Quarantined(name, "file", "", f"cannot read: {exc.strerror or exc}")
-            return
-    else:
-        data, name = source, name or "<stream>"
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        yield Quarantined(name, "file", f"byte {exc.start}", "not UTF-8 text")
+    read = read_text(source, name)
+    if isinstance(read, Quarantined):
+        yield read
         return
+    text, name = read
     head = text.lstrip()[:1]
     if name.lower().endswith(".csv") or head not in ("{", "["):
         yield from _csv(text, name, default_tz)

@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from storewatch.inventory.config import ALL_COLUMNS
 from storewatch.inventory.model import CycleCount, StockAdjustment, StockRecord
 from storewatch.pos.model import DEFAULT_TZ
-from storewatch.pos.records import Quarantined, clip_raw
+from storewatch.pos.records import Quarantined, clip_raw, read_text
 
 COMMON = ("store", "sku", "at_utc")
 ADJUSTMENT_REQUIRED = (*COMMON, "qty_delta", "reason")
@@ -45,20 +45,11 @@ def parse_stock_csv(
     columns: Mapping[str, str] | None = None,
 ) -> Iterator[StockResult]:
     """Each adjustment or count of a CSV file, or a ``Quarantined`` naming the line and column that is wrong."""
-    if isinstance(source, Path):
-        name = name or str(source)
-        try:
-            data = source.read_bytes()
-        except OSError as exc:
-            yield Quarantined(name, "file", "", f"cannot read: {exc.strerror or exc}")
-            return
-    else:
-        data, name = source, name or "<stream>"
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        yield Quarantined(name, "file", f"byte {exc.start}", "not UTF-8 text")
+    read = read_text(source, name)
+    if isinstance(read, Quarantined):
+        yield read
         return
+    text, name = read
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [(columns or {}).get(h.strip(), h.strip()) for h in next(reader, [])]
     model, problem = _kind(header)

@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from storewatch.pos.model import DEFAULT_TZ, Transaction
-from storewatch.pos.records import ParseResult, Quarantined, clip_raw
+from storewatch.pos.records import ParseResult, Quarantined, clip_raw, read_text
 
 TRANSACTION_COLUMNS = (
     "store", "register", "sequence", "type", "status", "business_day", "start_utc", "end_utc", "operator",
@@ -48,16 +48,11 @@ _Row = tuple[int, dict[str, str]]
 
 def parse_csv(source: Path | bytes, name: str | None = None, default_tz: tzinfo = UTC) -> Iterator[ParseResult]:
     """Each transaction of a CSV file (its rows grouped by store, register and sequence)."""
-    if isinstance(source, Path):
-        name = name or str(source)
-        data = source.read_bytes()
-    else:
-        data, name = source, name or "<stream>"
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        yield Quarantined(name, "file", f"byte {exc.start}", "not UTF-8 text")
+    read = read_text(source, name)
+    if isinstance(read, Quarantined):
+        yield read
         return
+    text, name = read
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [h.strip() for h in next(reader, [])]
     problem = _header_problem(header)

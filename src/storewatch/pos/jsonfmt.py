@@ -22,23 +22,18 @@ from typing import Any
 from pydantic import ValidationError
 
 from storewatch.pos.model import DEFAULT_TZ, Transaction
-from storewatch.pos.records import ParseResult, Quarantined, clip_raw
+from storewatch.pos.records import ParseResult, Quarantined, clip_raw, read_text
 
 LINES_SUFFIXES = (".jsonl", ".ndjson")
 
 
 def parse_json(source: Path | bytes, name: str | None = None, default_tz: tzinfo = UTC) -> Iterator[ParseResult]:
     """Each transaction record of a JSON or JSON Lines document."""
-    if isinstance(source, Path):
-        name = name or str(source)
-        data = source.read_bytes()
-    else:
-        data, name = source, name or "<stream>"
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        yield Quarantined(name, "file", f"byte {exc.start}", "not UTF-8 text")
+    read = read_text(source, name)
+    if isinstance(read, Quarantined):
+        yield read
         return
+    text, name = read
     if name.lower().endswith(LINES_SUFFIXES):
         yield from _lines(text, name, default_tz)
         return

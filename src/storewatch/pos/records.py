@@ -15,6 +15,7 @@ import re
 from dataclasses import asdict, dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from storewatch.pos.model import Transaction
@@ -124,3 +125,20 @@ def clip_raw(text: str) -> str:
 __all__ = [
     "ParseResult", "Quarantined", "RecordError", "exponent_of", "minor_units", "to_float", "to_int", "to_minor",
 ]  # fmt: skip
+
+
+def read_text(source: Path | bytes, name: str | None = None) -> tuple[str, str] | Quarantined:
+    """A document's text (UTF-8, a byte-order mark dropped) and the name its problems are filed under, or a
+    ``Quarantined`` saying why it cannot be read (the file cannot be opened, or is not UTF-8 text)."""
+    if isinstance(source, Path):
+        name = name or str(source)
+        try:
+            data = source.read_bytes()
+        except OSError as exc:
+            return Quarantined(name, "file", "", f"cannot read: {exc.strerror or exc}")
+    else:
+        data, name = source, name or "<stream>"
+    try:
+        return data.decode("utf-8-sig"), name
+    except UnicodeDecodeError as exc:
+        return Quarantined(name, "file", f"byte {exc.start}", "not UTF-8 text")
