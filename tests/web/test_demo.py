@@ -97,7 +97,11 @@ def test_demo_runs_the_store_with_its_dashboard_and_stops_cleanly(tmp_path: Path
         found = re.search(r"log in as admin, password (\S+)", demo.output())
         assert found, demo.output()
         opener = _client()
-        login = urllib.parse.urlencode({"username": "admin", "password": found.group(1)}).encode()
+        with opener.open(f"{demo.url}/login", timeout=30) as form:  # sets the pre-session cookie the token is for
+            token = re.search(r'name="csrf_token" value="([^"]+)"', form.read().decode())
+        assert token, "the login form carries no CSRF token"
+        fields = {"username": "admin", "password": found.group(1), "csrf_token": token.group(1)}
+        login = urllib.parse.urlencode(fields).encode()
         with opener.open(f"{demo.url}/login", login, timeout=30) as response:
             page = response.read().decode()
             assert response.status == 200 and "Overview" in page

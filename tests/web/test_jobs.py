@@ -28,15 +28,17 @@ def _file(progress: Progress, folder: Path) -> Path:
 def test_a_job_reports_progress_and_leaves_its_file() -> None:
     runner = JobRunner()
     seen: list[float] = []
-    gate = threading.Event()
+    gate, submitted = threading.Event(), threading.Event()
 
     def work(progress: Progress, folder: Path) -> Path:
+        submitted.wait(5)  # the worker may start before submit() returns the job
         progress(0.5, "half")
         seen.append(runner.get(job.id).progress)  # type: ignore[union-attr]
         gate.wait(5)
         return _file(progress, folder)
 
     job = runner.submit("t", "A test", owner="u1", store="s1", work=work)
+    submitted.set()
     time.sleep(0.2)
     running = runner.get(job.id)
     assert running is not None and running.state == JobState.RUNNING and running.message == "half"
